@@ -56,4 +56,40 @@ type NACL struct{}
 // outbound (Egress, matched on p.Dst) entries. It does not allocate.
 func (n *NACL) Eval(p *packet.Packet, dir Direction) Verdict { panic("unimplemented") }
 
-var _ = netip.Addr{}
+// NACL returns the compiled network ACL id, or nil.
+func (rs *RuleSet) NACL(id string) *NACL { panic("unimplemented") }
+
+// Group returns security group id compiled on its own, or nil.
+func (rs *RuleSet) Group(id string) *SG { panic("unimplemented") }
+
+// EntryInfo describes one compiled network ACL entry in evaluation order,
+// for reports and hints. Default marks the "*" entry.
+type EntryInfo struct {
+	Entry   NACLEntry
+	Default bool
+	Text    string
+}
+
+// ID returns the network ACL's ID.
+func (n *NACL) ID() string { panic("unimplemented") }
+
+// Entries returns the entries of one direction (inbound = Ingress) for both
+// families in evaluation order, "*" entries included. It may allocate.
+func (n *NACL) Entries(dir Direction) []EntryInfo { panic("unimplemented") }
+
+// SGRuleInfo describes one compiled security group rule, for reports.
+type SGRuleInfo struct {
+	Group string
+	Rule  SGRule
+	// Peers are the resolved peer prefixes (a group reference's member
+	// addresses as /32 or /128, a prefix list's CIDRs, or the CIDR).
+	Peers []netip.Prefix
+	Text  string
+}
+
+// Groups returns the IDs of the groups in s, in attachment order.
+func (s *SG) Groups() []string { panic("unimplemented") }
+
+// Rules returns the rules of one direction in evaluation order. It may
+// allocate.
+func (s *SG) Rules(dir Direction) []SGRuleInfo { panic("unimplemented") }

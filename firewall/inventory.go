@@ -90,7 +90,11 @@ type Interface struct {
 	// when they pass through this interface ("nat-gateway",
 	// "network-load-balancer", …; SPEC.md §2.3). Empty for instances.
 	Service string
-	Origin  Origin
+	// OS is the host's operating-system profile ("linux", "windows-xp",
+	// …; see packet.EphemeralRange). Not an AWS attribute: it picks client
+	// source ports and explains ephemeral-port drops.
+	OS     string
+	Origin Origin
 }
 
 // TrackingSpec is an ENI's connection tracking configuration
