@@ -1,0 +1,57 @@
+package main
+
+import (
+	"github.com/spf13/pflag"
+)
+
+// outputFlags are the flags of every command that prints data.
+type outputFlags struct {
+	output  string
+	noColor bool
+}
+
+func (o *outputFlags) add(fs *pflag.FlagSet, formats string) {
+	fs.StringVarP(&o.output, "output", "o", "table", "output format: "+formats)
+	fs.BoolVar(&o.noColor, "no-color", false, "never colour the table output (colour is only ever used on a terminal; NO_COLOR is honoured too)")
+}
+
+// renderer returns the renderer for the chosen format. Colour is used only
+// for the table format written to a terminal, without --no-color and
+// without NO_COLOR set (https://no-color.org).
+func (o *outputFlags) renderer(e *env, cmd string, allowed ...format) (renderer, error) {
+	f, err := parseFormat(cmd, o.output, allowed...)
+	if err != nil {
+		return renderer{}, err
+	}
+	color := f == fmtTable && e.stdoutTTY && !o.noColor && e.getenv("NO_COLOR") == ""
+	return renderer{format: f, color: color}, nil
+}
+
+// simFlags are the flags of every command that simulates: the seed, the
+// explain trace and the imported rules.
+type simFlags struct {
+	seed      uint64
+	explain   bool
+	aws       string
+	terraform string
+	fs        *pflag.FlagSet
+}
+
+func (s *simFlags) add(fs *pflag.FlagSet, explain bool) {
+	s.fs = fs
+	fs.Uint64Var(&s.seed, "seed", 0, "override the scenario's random seed (same file and seed give byte-identical output)")
+	if explain {
+		fs.BoolVar(&s.explain, "explain", false, "print the per-packet trace: every check in order, in plain words")
+	}
+	fs.StringVar(&s.aws, "aws", "", "import rules and network from AWS CLI describe-* JSON (a directory or one file)")
+	fs.StringVar(&s.terraform, "terraform", "", "import rules and network from `terraform show -json` of a plan or state")
+}
+
+// seedOverride returns the --seed value when it was given, else nil.
+func (s *simFlags) seedOverride() *uint64 {
+	if f := s.fs.Lookup("seed"); f != nil && f.Changed {
+		v := s.seed
+		return &v
+	}
+	return nil
+}
