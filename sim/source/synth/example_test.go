@@ -1,0 +1,46 @@
+package synth_test
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/ctsim/ctsim/sim/packet"
+	"github.com/ctsim/ctsim/sim/source/synth"
+)
+
+// A Windows XP client browses a web server once and looks up a name; the
+// client's source port comes from its OS profile's range, 1025–5000
+// (SPEC.md §4), counting up from the bottom.
+func Example() {
+	client := synth.Endpoint{Name: "xp", Addr: netip.MustParseAddr("198.51.100.7"), OS: "windows-xp", Sequential: true}
+	web := synth.Endpoint{Name: "web", Addr: netip.MustParseAddr("10.0.1.10")}
+	dns := synth.Endpoint{Name: "resolver", Addr: netip.MustParseAddr("10.0.0.2")}
+	g, err := synth.New([]synth.Flow{
+		{Name: "browse", Kind: synth.TCP, Client: client, Server: web, DstPort: 80},
+		{Name: "lookup", Kind: synth.UDP, Client: client, Server: dns, DstPort: 53, Start: 5 * time.Millisecond},
+	}, 1)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var p packet.Packet
+	for {
+		ok, err := g.Next(&p)
+		if err != nil || !ok {
+			break
+		}
+		fmt.Printf("%-6s %-7s %s\n", p.At, g.FlowName(p.Tuple()), p.String())
+	}
+	// Output:
+	// 0s     browse  tcp 198.51.100.7:1025 > 10.0.1.10:80 S
+	// 0.005s lookup  udp 198.51.100.7:1026 > 10.0.0.2:53
+	// 0.01s  browse  tcp 10.0.1.10:80 > 198.51.100.7:1025 S.
+	// 0.015s lookup  udp 10.0.0.2:53 > 198.51.100.7:1026
+	// 0.02s  browse  tcp 198.51.100.7:1025 > 10.0.1.10:80 .
+	// 0.02s  browse  tcp 198.51.100.7:1025 > 10.0.1.10:80 P.
+	// 0.03s  browse  tcp 10.0.1.10:80 > 198.51.100.7:1025 P.
+	// 0.04s  browse  tcp 198.51.100.7:1025 > 10.0.1.10:80 F.
+	// 0.05s  browse  tcp 10.0.1.10:80 > 198.51.100.7:1025 F.
+	// 0.06s  browse  tcp 198.51.100.7:1025 > 10.0.1.10:80 .
+}
