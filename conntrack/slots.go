@@ -1,0 +1,116 @@
+package conntrack
+
+import "github.com/ctsim/ctsim/sim/packet"
+
+// The table's storage: an open-addressing hash table of entries, with
+// linear probing and backward-shift deletion (no tombstones).
+//
+// Why not map[Key]int32 plus a slab of entries: the map would hold a second
+// copy of every 38-byte key, and measured with Go 1.26 at 1 M entries the
+// map alone costs ≈100 B per entry, ≈170 B with the slab — over the
+// 160 B/connection budget. Entries stored in place cost 56 B per slot; at
+// a load factor between 3/8 and 3/4 that is 75–150 B per connection
+// (BenchmarkTableMemory1M). The slots hold no pointers, so the garbage
+// collector never scans them (BenchmarkGC10M).
+
+// entry is one tracked flow: 56 bytes, pointer-free (TestEntrySize).
+type entry struct {
+	lastSeen packet.Time // time of the last packet in either direction
+	key      Key
+	gen      uint16 // rule generation stamped at Insert (STYLE.md lesson 10)
+	state    State  // TCP state; unused for other classes
+	flags    uint8  // flagOrigIsA, flagSeenReply, flagStream, UDP transaction bits
+	tag      uint16 // 0: free slot; otherwise high bits of the key's hash, never 0
+	aux      uint32 // ProfileLinux UDP: flow age in ns, saturating (udp.go)
+}
+
+// Entry flag bits.
+const (
+	flagOrigIsA   uint8 = 1 << 0 // the original direction is a→b
+	flagSeenReply uint8 = 1 << 1 // a packet travelled in the Reply direction
+	flagStream    uint8 = 1 << 2 // UDP: classified as a stream
+	flagPending   uint8 = 1 << 3 // UDP/AWS: an original packet awaits its reply
+	txShift             = 4
+	txMask        uint8 = 3 << txShift // UDP/AWS: completed transactions, 0–2
+)
+
+// hashSeed is fixed so that slot order, and so sweep order, is the same in
+// every run (STYLE.md lesson 7).
+const hashSeed = 0x9e3779b97f4a7c15
+
+const minSlots = 16
+
+// tagOf returns the non-zero tag of hash h.
+func tagOf(h uint64) uint16 { return uint16(h>>48) | 1 }
+
+// find returns the slot holding k, or -1. It does not allocate.
+func (t *Table) find(k *Key, h uint64) int {
+	if len(t.slots) == 0 {
+		return -1
+	}
+	tag := tagOf(h)
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		e := &t.slots[i]
+		if e.tag == 0 {
+			return -1
+		}
+		if e.tag == tag && e.key == *k {
+			return int(i)
+		}
+	}
+}
+
+// place claims a free slot for k (which must be absent), growing the table
+// when the load would pass 3/4, and returns its index. The entry's other
+// fields are zero.
+func (t *Table) place(k *Key, h uint64) int {
+	if (t.count+1)*4 > len(t.slots)*3 {
+		t.resize(max(2*len(t.slots), minSlots))
+	}
+	i := h & t.mask
+	for t.slots[i].tag != 0 {
+		i = (i + 1) & t.mask
+	}
+	t.slots[i] = entry{key: *k, tag: tagOf(h)}
+	return int(i)
+}
+
+// resize rehashes every entry into n slots (a power of two).
+func (t *Table) resize(n int) {
+	old := t.slots
+	t.slots = make([]entry, n)
+	t.mask = uint64(n - 1)
+	for j := range old {
+		e := &old[j]
+		if e.tag == 0 {
+			continue
+		}
+		i := e.key.hash(hashSeed) & t.mask
+		for t.slots[i].tag != 0 {
+			i = (i + 1) & t.mask
+		}
+		t.slots[i] = *e
+	}
+	if t.cursor >= n {
+		t.cursor = 0
+	}
+}
+
+// remove frees slot i by backward-shift deletion: each following entry of
+// the probe run moves back into the hole unless that would put it before
+// its home slot. Holes only move forward, so a scan that re-examines slot i
+// after a removal misses no entry (Sweep, reclaim). Slot indices held in
+// earlier Matches may now name another entry; Advance re-checks the key.
+func (t *Table) remove(i int) {
+	hole := uint64(i)
+	for j := (hole + 1) & t.mask; t.slots[j].tag != 0; j = (j + 1) & t.mask {
+		home := t.slots[j].key.hash(hashSeed) & t.mask
+		// Move j into the hole if home is not cyclically in (hole, j].
+		if (j-home)&t.mask >= (j-hole)&t.mask {
+			t.slots[hole] = t.slots[j]
+			hole = j
+		}
+	}
+	t.slots[hole] = entry{}
+	t.count--
+}
