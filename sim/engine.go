@@ -1,0 +1,341 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ctsim/ctsim/conntrack"
+	"github.com/ctsim/ctsim/firewall"
+	"github.com/ctsim/ctsim/sim/packet"
+)
+
+// Engine runs one simulation: it owns a private copy of the inventory, the
+// compiled rules, one conntrack table per VPC interface, the event queue and
+// the packet sources. An Engine is not safe for concurrent use; it starts no
+// goroutines.
+type Engine struct {
+	opt  Options
+	lim  firewall.Limits
+	auto map[string]bool
+
+	inv firewall.Inventory // private copy; changes edit it
+	rs  *firewall.RuleSet
+	gen uint16
+	net network
+
+	q       queue
+	changes []pendingChange
+	applied []AppliedChange
+	err     error // first error of a change applied while stepping
+
+	sources []sourceState
+	now     Time
+	// nextSweep is when the next conntrack sweep is due; sweeps run only
+	// when a later packet or event is processed.
+	nextSweep Time
+	sweepBuf  []conntrack.Expiry
+
+	flows   []flowState
+	flowIdx map[flowKey]int32
+	frags   map[fragKey]fragState
+
+	steps   []Step
+	pending [2]pendingInsert
+	npend   int
+
+	stats   counters
+	records []PacketRecord
+}
+
+// sourceState is a source with its next packet read ahead.
+type sourceState struct {
+	src   packet.Source
+	namer FlowNamer
+	next  Packet
+	ok    bool // next holds a packet
+	done  bool
+}
+
+// pendingChange is a scheduled change.
+type pendingChange struct {
+	at, effective Time
+	c             Change
+}
+
+// New builds an engine for inv: it copies inv (later changes to the caller's
+// slices do not affect the engine), compiles the rules, indexes the network
+// and creates each VPC interface's conntrack table with its timeouts
+// (conntrack.TimeoutsFor(InstanceType) overlaid with the interface's
+// Tracking). Errors name the object and its origin.
+func New(inv firewall.Inventory, opt Options) (*Engine, error) {
+	e := &Engine{
+		opt:     opt,
+		lim:     opt.Limits,
+		inv:     cloneInventory(&inv),
+		flowIdx: make(map[flowKey]int32),
+		frags:   make(map[fragKey]fragState),
+		steps:   make([]Step, 0, 16),
+	}
+	if e.lim == (firewall.Limits{}) {
+		e.lim = firewall.DefaultLimits()
+	}
+	if e.opt.SweepInterval <= 0 {
+		e.opt.SweepInterval = DefaultSweepInterval
+	}
+	if e.opt.SweepBatch <= 0 {
+		e.opt.SweepBatch = DefaultSweepBatch
+	}
+	auto := opt.AutoTracked
+	if auto == nil {
+		auto = DefaultAutoTracked()
+	}
+	e.auto = make(map[string]bool, len(auto))
+	for _, s := range auto {
+		e.auto[s] = true
+	}
+	e.nextSweep = Time(e.opt.SweepInterval)
+
+	var err error
+	if e.net, err = buildNetwork(&e.inv, e.auto); err != nil {
+		return nil, err
+	}
+	for key := range opt.Allowances {
+		if !e.hasInterface(key) {
+			return nil, fmt.Errorf("allowance for unknown interface %q", key)
+		}
+	}
+	if err := e.compile(); err != nil {
+		return nil, err
+	}
+	for i := range e.net.ifaces {
+		f := &e.net.ifaces[i]
+		if !f.inVPC() || f.sg == nil {
+			continue
+		}
+		tm, err := e.timeoutsFor(i)
+		if err != nil {
+			return nil, err
+		}
+		f.allowance = opt.Allowance
+		if a, ok := opt.Allowances[f.id]; ok {
+			f.allowance = a
+		} else if a, ok := opt.Allowances[f.name]; ok {
+			f.allowance = a
+		}
+		if f.allowance < 0 {
+			return nil, fmt.Errorf("%sinterface %s: conntrack allowance %d is negative", prefix(e.inv.Interfaces[i].Origin), f.name, f.allowance)
+		}
+		f.table, err = conntrack.NewTable(conntrack.Config{
+			Timeouts:          tm,
+			Allowance:         f.allowance,
+			Profile:           opt.Profile,
+			NoMidStreamPickup: opt.NoMidStreamPickup,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%sinterface %s: %w", prefix(e.inv.Interfaces[i].Origin), f.name, err)
+		}
+	}
+	return e, nil
+}
+
+// hasInterface reports whether an interface has ID or name key.
+func (e *Engine) hasInterface(key string) bool {
+	return e.interfaceIndex(key) >= 0
+}
+
+// interfaceIndex returns the index of the interface with ID or name key, or
+// -1.
+func (e *Engine) interfaceIndex(key string) int {
+	for i := range e.net.ifaces {
+		if e.net.ifaces[i].id == key || e.net.ifaces[i].name == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// timeoutsFor returns interface i's timeouts: the defaults for its instance
+// type overlaid with its Tracking specification, validated.
+func (e *Engine) timeoutsFor(i int) (conntrack.Timeouts, error) {
+	in := &e.inv.Interfaces[i]
+	tm := conntrack.TimeoutsFor(in.InstanceType)
+	if in.Tracking.TCPEstablished != 0 {
+		tm.TCPEstablished = in.Tracking.TCPEstablished
+	}
+	if in.Tracking.UDP != 0 {
+		tm.UDP = in.Tracking.UDP
+	}
+	if in.Tracking.UDPStream != 0 {
+		tm.UDPStream = in.Tracking.UDPStream
+	}
+	if err := tm.Validate(); err != nil {
+		return tm, fmt.Errorf("%sinterface %s: %w", prefix(in.Origin), e.net.ifaces[i].name, err)
+	}
+	return tm, nil
+}
+
+// compile compiles e.inv and points every interface and subnet at its
+// compiled filters. The generation advances by one.
+func (e *Engine) compile() error {
+	rs, err := firewall.Compile(&e.inv, e.lim)
+	if err != nil {
+		return err
+	}
+	e.rs = rs
+	e.gen++
+	for i := range e.net.ifaces {
+		f := &e.net.ifaces[i]
+		f.sg = nil
+		if f.inVPC() && len(e.inv.Interfaces[f.inv].Groups) > 0 {
+			f.sg = rs.InterfaceSG(e.inv.Interfaces[f.inv].ID)
+		}
+	}
+	for i := range e.net.subnets {
+		e.net.subnets[i].nacl = rs.SubnetNACL(e.net.subnets[i].id)
+	}
+	return nil
+}
+
+// AddSource adds a packet source. Sources are merged by time; packets of
+// different sources at the same time are taken in the order the sources
+// were added. A source implementing FlowNamer names the flows it starts.
+func (e *Engine) AddSource(src packet.Source) {
+	s := sourceState{src: src}
+	s.namer, _ = src.(FlowNamer)
+	e.sources = append(e.sources, s)
+}
+
+// Schedule schedules change c at time at (network ACL changes take effect
+// Options.NACLPropagationDelay later). The objects c names must exist;
+// whether the rule or entry it removes exists is checked when it is applied,
+// since an earlier change may add it.
+func (e *Engine) Schedule(at Time, c Change) error {
+	if err := e.checkChange(&c); err != nil {
+		return fmt.Errorf("%schange at %s: %w", prefix(c.Origin), at, err)
+	}
+	if at < e.now {
+		return fmt.Errorf("%schange at %s: the engine is already at %s", prefix(c.Origin), at, e.now)
+	}
+	eff := at
+	if c.Kind.isNACL() {
+		eff = at.Add(e.opt.NACLPropagationDelay)
+	}
+	e.changes = append(e.changes, pendingChange{at: at, effective: eff, c: c})
+	e.q.Schedule(eff, evChange, int32(len(e.changes)-1))
+	return nil
+}
+
+// Now returns the engine's virtual time: that of the last packet or event
+// processed.
+func (e *Engine) Now() Time { return e.now }
+
+// Generation returns the rule generation: 1 after New, one more after each
+// change.
+func (e *Engine) Generation() uint16 { return e.gen }
+
+// Err returns the first error met applying a change while stepping packets
+// with Step (Run returns it itself).
+func (e *Engine) Err() error { return e.err }
+
+// Run processes packets and events in time order until the sources and the
+// queue are exhausted or the next packet or event is later than horizon
+// (Never: no limit), and returns the result so far. Run may be called again
+// with a later horizon to continue. An error from a source ends the run
+// after the packets it delivered; it is returned with the result. An error
+// applying a change ends the run and is returned with the result.
+func (e *Engine) Run(horizon Time) (*Result, error) {
+	var srcErr error
+	for e.err == nil {
+		si := e.nextSource(&srcErr)
+		ev, haveEv := e.q.Peek()
+		if si < 0 && !haveEv {
+			break
+		}
+		if haveEv && (si < 0 || ev.at <= e.sources[si].next.At) {
+			if ev.at > horizon {
+				break
+			}
+			e.q.Pop()
+			e.runEvent(ev)
+			continue
+		}
+		s := &e.sources[si]
+		if s.next.At > horizon {
+			break
+		}
+		s.ok = false
+		e.advance(s.next.At)
+		e.process(&s.next, s.namer)
+	}
+	return e.Result(), errors.Join(e.err, srcErr)
+}
+
+// nextSource reads ahead every source and returns the index of the one with
+// the earliest packet (the first added on ties), or -1.
+func (e *Engine) nextSource(errp *error) int {
+	best := -1
+	for i := range e.sources {
+		s := &e.sources[i]
+		if !s.ok && !s.done {
+			ok, err := s.src.Next(&s.next)
+			if err != nil && *errp == nil {
+				*errp = fmt.Errorf("source %d: %w", i+1, err)
+			}
+			if ok {
+				s.ok = true
+				if s.next.At < e.now {
+					// Sources must be in time order; clamp a late packet
+					// so the clock never runs backwards.
+					s.next.At = e.now
+				}
+			} else {
+				s.done = true
+			}
+		}
+		if s.ok && (best < 0 || s.next.At < e.sources[best].next.At) {
+			best = i
+		}
+	}
+	return best
+}
+
+// advance runs every event due at or before t, then sets the clock to t
+// (never backwards). Conntrack sweeps due by then run first.
+func (e *Engine) advance(t Time) {
+	for e.err == nil {
+		ev, ok := e.q.Peek()
+		if !ok || ev.at > t {
+			break
+		}
+		e.q.Pop()
+		e.runEvent(ev)
+	}
+	e.sweepUntil(t)
+	if t > e.now {
+		e.now = t
+	}
+}
+
+// runEvent runs one event at its time.
+func (e *Engine) runEvent(ev event) {
+	e.sweepUntil(ev.at)
+	if ev.at > e.now {
+		e.now = ev.at
+	}
+	switch ev.kind {
+	case evChange:
+		if err := e.apply(int(ev.idx)); err != nil && e.err == nil {
+			e.err = err
+		}
+	}
+}
+
+// Step processes one packet at p.At: first every event due by then, then
+// the packet's path. It is how tests and benchmarks drive the engine
+// without a source. A p.At earlier than the engine's clock is treated as
+// now. Step does not allocate in steady state when Options.Explain is off
+// (new flows grow the flow table). p is not modified.
+func (e *Engine) Step(p *Packet) PacketOutcome {
+	e.advance(p.At)
+	return e.process(p, nil)
+}

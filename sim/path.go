@@ -1,0 +1,352 @@
+package sim
+
+import (
+	"github.com/ctsim/ctsim/conntrack"
+	"github.com/ctsim/ctsim/firewall"
+	"github.com/ctsim/ctsim/sim/packet"
+)
+
+// pendingInsert is a conntrack entry deferred until the packet has passed
+// the whole path (Options.NoStateOnLaterDrop).
+type pendingInsert struct {
+	table *conntrack.Table
+	m     conntrack.Match
+	found bool // update m rather than insert
+}
+
+// process walks one packet through the path at the engine's current time
+// and records the outcome (see the package comment for the path).
+func (e *Engine) process(p *Packet, namer FlowNamer) PacketOutcome {
+	e.steps = e.steps[:0]
+	e.npend = 0
+	e.stats.read++
+	q := *p
+	q.At = e.now
+
+	if q.Fragment.IsFragment && q.Fragment.Offset > 0 {
+		return e.laterFragment(&q, namer)
+	}
+
+	// The internet gateway's 1:1 NAT: filters see private addresses
+	// (SPEC.md §6).
+	if to, i, ok := e.net.natTarget(q.Src); ok {
+		e.push(Step{Where: e.net.ifaces[i].name, Filter: FilterNAT, Direction: firewall.Egress, Action: firewall.Allow, Note: e.net.natNotes[keyOf(q.Src)]})
+		q.Src = to
+	}
+	if to, i, ok := e.net.natTarget(q.Dst); ok {
+		e.push(Step{Where: e.net.ifaces[i].name, Filter: FilterNAT, Direction: firewall.Ingress, Action: firewall.Allow, Note: e.net.natNotes[keyOf(q.Dst)]})
+		q.Dst = to
+	}
+
+	fi, back := e.flowFor(&q, namer)
+	fl := &e.flows[fi]
+	forwarded, cls := e.walk(&q, fl, back)
+
+	if q.Fragment.IsFragment && q.Fragment.More {
+		e.frags[fragKey{src: keyOf(q.Src), dst: keyOf(q.Dst), id: q.Fragment.ID, proto: q.Proto}] =
+			fragState{at: e.now, forwarded: forwarded, flow: fi, step: e.steps[len(e.steps)-1]}
+	}
+	return e.finish(&q, fi, back, forwarded, cls)
+}
+
+// walk runs the filters and reports whether q passed, with its tracking
+// class bits.
+func (e *Engine) walk(q *Packet, fl *flowState, back bool) (bool, uint8) {
+	if name, ok := e.net.notFiltered[keyOf(q.Dst)]; ok {
+		e.push(Step{Where: name, Filter: FilterService, Direction: firewall.Egress, Action: firewall.Allow, Reason: firewall.ReasonNotFiltered, Note: "to " + name})
+		return true, clsNotFiltered
+	}
+	if name, ok := e.net.notFiltered[keyOf(q.Src)]; ok {
+		e.push(Step{Where: name, Filter: FilterService, Direction: firewall.Ingress, Action: firewall.Allow, Reason: firewall.ReasonNotFiltered, Note: "from " + name})
+		return true, clsNotFiltered
+	}
+	si, di := e.net.lookup(q.Src), e.net.lookup(q.Dst)
+	var src, dst *iface
+	if si >= 0 && e.net.ifaces[si].inVPC() {
+		src = &e.net.ifaces[si]
+	}
+	if di >= 0 && e.net.ifaces[di].inVPC() {
+		dst = &e.net.ifaces[di]
+	}
+	if src == nil && dst == nil {
+		e.push(Step{Where: "outside", Filter: FilterNone, Action: firewall.Allow, Reason: firewall.ReasonNoFilter, Note: "both hosts are outside the VPC"})
+		return true, 0
+	}
+	if e.opt.Replay && back && fl.blockedFirst && fl.fwdOut+fl.fwdBack == 0 {
+		e.push(Step{Where: "replay", Filter: FilterReplay, Action: firewall.Deny, Reason: firewall.ReasonNeverSent})
+		return false, 0
+	}
+
+	// Auto-tracked services on the path (SPEC.md §2.3, §6).
+	auto := (src != nil && src.autoTracked) || (dst != nil && dst.autoTracked)
+	if !auto && (src == nil || dst == nil) {
+		in := src
+		if in == nil {
+			in = dst
+		}
+		gw := e.net.gw4
+		public := in.public4
+		if q.Is6() {
+			gw, public = e.net.gw6, in.public6
+		}
+		if gw >= 0 && !public {
+			auto = true
+			g := &e.net.ifaces[gw]
+			e.push(Step{Where: g.name, Filter: FilterService, Action: firewall.Allow, Reason: firewall.ReasonNone, Note: "via " + g.service + " (connections through it are always tracked)"})
+		}
+	}
+
+	side := 0
+	if back {
+		side = 1
+	}
+	var cls uint8
+	if src != nil && src.sg != nil {
+		ok, c := e.sgStep(src, firewall.Egress, q, fl, side, auto)
+		cls |= c
+		if !ok {
+			return false, cls
+		}
+	}
+	var srcNet, dstNet int32 = -1, -1
+	if src != nil {
+		srcNet = src.subnet
+	}
+	if dst != nil {
+		dstNet = dst.subnet
+	}
+	if srcNet == dstNet {
+		e.push(Step{Where: e.net.subnets[srcNet].name, Filter: FilterNACL, Action: firewall.Allow, Reason: firewall.ReasonSameSubnet})
+	} else {
+		if srcNet >= 0 && !e.naclStep(srcNet, firewall.Egress, q) {
+			return false, cls
+		}
+		if dstNet >= 0 && !e.naclStep(dstNet, firewall.Ingress, q) {
+			return false, cls
+		}
+	}
+	if dst != nil && dst.sg != nil {
+		ok, c := e.sgStep(dst, firewall.Ingress, q, fl, 1-side, auto)
+		cls |= c
+		if !ok {
+			return false, cls
+		}
+	}
+	for i := 0; i < e.npend; i++ {
+		pi := &e.pending[i]
+		if pi.found {
+			pi.table.Update(pi.m, q, e.now)
+		} else {
+			pi.table.Insert(q, e.now, e.gen)
+		}
+	}
+	return true, cls
+}
+
+// naclStep evaluates subnet si's network ACL in direction dir.
+func (e *Engine) naclStep(si int32, dir firewall.Direction, q *Packet) bool {
+	s := &e.net.subnets[si]
+	v := s.nacl.Eval(q, dir)
+	e.push(Step{Where: s.name, Filter: FilterNACL, Direction: dir, Action: v.Action, Reason: v.Reason, Rule: v.Rule})
+	return v.Allowed()
+}
+
+// sgStep runs interface f's security groups in direction dir through its
+// conntrack table (see the package comment). side is the flow side f is on
+// (0 initiator, 1 responder); auto reports whether the flow passes an
+// auto-tracked service.
+func (e *Engine) sgStep(f *iface, dir firewall.Direction, q *Packet, fl *flowState, side int, auto bool) (bool, uint8) {
+	ok, cls := e.sgDecide(f, dir, q, fl, side, auto)
+	if ok {
+		f.fwd++
+	} else {
+		f.drop++
+	}
+	return ok, cls
+}
+
+func (e *Engine) sgDecide(f *iface, dir firewall.Direction, q *Packet, fl *flowState, side int, auto bool) (bool, uint8) {
+	st := Step{Where: f.name, Filter: FilterSG, Direction: dir}
+	tbl := f.table
+	if q.IsICMPError() {
+		v := f.sg.Eval(q, dir)
+		if v.Allowed() {
+			st.Action, st.Reason, st.Rule = firewall.Allow, firewall.ReasonSGRule, v.Rule
+			e.push(st)
+			return true, clsTracked
+		}
+		m := tbl.LookupRelated(q, e.now)
+		switch {
+		case m.Found && e.opt.Profile == conntrack.ProfileLinux:
+			st.Action, st.Reason = firewall.Allow, firewall.ReasonICMPErrorRelated
+			e.push(st)
+			return true, clsTracked
+		case m.Found:
+			st.Action, st.Reason = firewall.Deny, firewall.ReasonICMPErrorNotRelated
+		default:
+			st.Action, st.Reason, st.Rule = firewall.Deny, firewall.ReasonSGNoRule, v.Rule
+		}
+		e.push(st)
+		return false, 0
+	}
+
+	m := tbl.Lookup(q, e.now)
+	if m.Found {
+		if e.opt.NoStateOnLaterDrop && dir == firewall.Egress {
+			e.defer1(tbl, m, true)
+		} else {
+			tbl.Update(m, q, e.now)
+		}
+		st.Action, st.Reason = firewall.Allow, firewall.ReasonTracked
+		e.push(st)
+		return true, clsTracked
+	}
+	if m.Expired {
+		fl.expiredAt[side] = m.ExpiredAt
+	}
+	v := f.sg.Eval(q, dir)
+	if !v.Allowed() {
+		st.Action, st.Reason, st.Rule = firewall.Deny, firewall.ReasonSGNoRule, v.Rule
+		if at := fl.expiredAt[side]; at != 0 {
+			st.Reason, st.ExpiredAt = firewall.ReasonTrackingExpired, at
+		}
+		e.push(st)
+		return false, 0
+	}
+	st.Rule = v.Rule
+	if !auto && (q.Proto == packet.ProtoTCP || q.Proto == packet.ProtoUDP) && e.untracked(f.sg, q, dir) {
+		st.Action, st.Reason = firewall.Allow, firewall.ReasonSGRuleUntracked
+		e.push(st)
+		return true, clsUntracked
+	}
+	if e.opt.NoStateOnLaterDrop && dir == firewall.Egress {
+		if tbl.Available() == 0 {
+			tbl.Insert(q, e.now, e.gen) // fails and counts the drop
+			st.Action, st.Reason = firewall.Deny, firewall.ReasonAllowanceExceeded
+			e.push(st)
+			return false, 0
+		}
+		e.defer1(tbl, conntrack.Match{}, false)
+	} else if _, ok := tbl.Insert(q, e.now, e.gen); !ok {
+		st.Action, st.Reason = firewall.Deny, firewall.ReasonAllowanceExceeded
+		e.push(st)
+		return false, 0
+	}
+	fl.expiredAt[side] = 0
+	st.Action, st.Reason = firewall.Allow, firewall.ReasonSGRule
+	e.push(st)
+	return true, clsTracked
+}
+
+// untracked reports whether q, allowed by sg in direction dir, belongs to an
+// untracked flow: either q opens one (SPEC.md §2.2) or it answers one — the
+// reversed packet would be untracked in the other direction. Without the
+// second test the reply of an untracked flow, whose response rule is the
+// all-open one, would open a tracked entry of its own and survive the
+// removal of the rule that admitted the flow, against CT7.
+func (e *Engine) untracked(sg *firewall.SG, q *Packet, dir firewall.Direction) bool {
+	if sg.Untracked(q, dir) {
+		return true
+	}
+	r := *q
+	r.Src, r.Dst = q.Dst, q.Src
+	r.SrcPort, r.DstPort = q.DstPort, q.SrcPort
+	other := firewall.Ingress
+	if dir == firewall.Ingress {
+		other = firewall.Egress
+	}
+	return sg.Untracked(&r, other)
+}
+
+func (e *Engine) defer1(tbl *conntrack.Table, m conntrack.Match, found bool) {
+	if e.npend < len(e.pending) {
+		e.pending[e.npend] = pendingInsert{table: tbl, m: m, found: found}
+		e.npend++
+	}
+}
+
+// push appends a step to the trace buffer.
+func (e *Engine) push(s Step) { e.steps = append(e.steps, s) }
+
+// laterFragment gives a later IP fragment its first fragment's verdict.
+func (e *Engine) laterFragment(q *Packet, namer FlowNamer) PacketOutcome {
+	k := fragKey{src: keyOf(q.Src), dst: keyOf(q.Dst), id: q.Fragment.ID, proto: q.Proto}
+	fs, ok := e.frags[k]
+	if ok && e.now.Sub(fs.at) <= FragmentMemory {
+		st := fs.step
+		st.Filter, st.Reason, st.Rule, st.Note = FilterFragment, firewall.ReasonFragment, firewall.RuleRef{}, "follows its first fragment"
+		if fs.forwarded {
+			st.Action = firewall.Allow
+		} else {
+			st.Action = firewall.Deny
+		}
+		e.push(st)
+		fl := &e.flows[fs.flow]
+		back := fl.tuple.Src != q.Src
+		return e.finish(q, fs.flow, back, fs.forwarded, 0)
+	}
+	e.push(Step{Where: "fragment", Filter: FilterFragment, Action: firewall.Deny, Reason: firewall.ReasonFragmentOrphan})
+	fi, back := e.flowFor(q, namer)
+	return e.finish(q, fi, back, false, 0)
+}
+
+// finish records the outcome of q in its flow and the totals.
+func (e *Engine) finish(q *Packet, fi int32, back, forwarded bool, cls uint8) PacketOutcome {
+	fl := &e.flows[fi]
+	fl.n++
+	fl.last = e.now
+	fl.class |= cls
+	if back {
+		fl.packetsBack++
+		fl.bytesBack += uint64(q.Length)
+	} else {
+		fl.packetsOut++
+		fl.bytesOut += uint64(q.Length)
+	}
+	last := e.steps[len(e.steps)-1]
+	if forwarded {
+		e.stats.forwarded++
+		switch {
+		case cls&clsTracked != 0:
+			e.stats.fwdBy[0]++
+		case cls&clsUntracked != 0:
+			e.stats.fwdBy[1]++
+		case cls&clsNotFiltered != 0:
+			e.stats.fwdBy[2]++
+		default:
+			e.stats.fwdBy[3]++
+		}
+		if back {
+			fl.fwdBack++
+		} else {
+			fl.fwdOut++
+		}
+	} else {
+		e.stats.dropped++
+		if e.stats.dropBy == nil {
+			e.stats.dropBy = make(map[dropKey]uint64)
+		}
+		e.stats.dropBy[dropKey{last.Filter, last.Reason}]++
+		if back {
+			fl.dropBack++
+		} else {
+			fl.dropOut++
+		}
+		if !fl.hasDrop {
+			fl.hasDrop = true
+			fl.drop = Drop{Packet: fl.n, Frame: q.Frame, At: Timestamp(e.now), Back: back, Step: last}
+			fl.dropPacket = *q
+		}
+		if fl.n == 1 {
+			fl.blockedFirst = true
+		}
+	}
+	if e.opt.Explain {
+		e.records = append(e.records, PacketRecord{
+			N: e.stats.read, Frame: q.Frame, At: Timestamp(e.now), Flow: int(fi),
+			Packet: q.String(), Length: q.Length, Forwarded: forwarded,
+			Steps: append([]Step(nil), e.steps...),
+		})
+	}
+	return PacketOutcome{Forwarded: forwarded, Decisive: last, Steps: e.steps, Flow: int(fi)}
+}

@@ -1,0 +1,201 @@
+package sim
+
+import (
+	"net/netip"
+	"sort"
+
+	"github.com/ctsim/ctsim/conntrack"
+	"github.com/ctsim/ctsim/firewall"
+	"github.com/ctsim/ctsim/sim/packet"
+)
+
+// sweepUntil runs every conntrack sweep due at or before t (each at its own
+// time) and forgets stale first-fragment verdicts.
+func (e *Engine) sweepUntil(t Time) {
+	for e.nextSweep <= t {
+		at := e.nextSweep
+		for i := range e.net.ifaces {
+			f := &e.net.ifaces[i]
+			if f.table == nil {
+				continue
+			}
+			e.sweepBuf = f.table.Sweep(at, e.opt.SweepBatch, e.sweepBuf[:0])
+			for _, x := range e.sweepBuf {
+				e.noteExpiry(int32(i), x)
+			}
+		}
+		for k, fs := range e.frags {
+			if at.Sub(fs.at) > FragmentMemory {
+				delete(e.frags, k)
+			}
+		}
+		e.nextSweep = at.Add(e.opt.SweepInterval)
+	}
+}
+
+// noteExpiry remembers on the flow when interface fi's entry for it was
+// swept, so that a later packet the rules drop is explained as an expired
+// entry rather than a missing rule.
+func (e *Engine) noteExpiry(fi int32, x conntrack.Expiry) {
+	i, ok := e.flowIdx[makeFlowKey(x.Tuple)]
+	if !ok {
+		return
+	}
+	fl := &e.flows[i]
+	side := 0
+	if e.net.lookup(fl.tuple.Dst) == fi {
+		side = 1
+	}
+	fl.expiredAt[side] = x.At
+}
+
+// Result returns the result so far. It allocates; call it once at the end.
+// Flows are sorted by first-seen time, then tuple string, and numbered from
+// 1 in that order.
+func (e *Engine) Result() *Result {
+	r := &Result{Changes: append([]AppliedChange(nil), e.applied...)}
+	order := make([]int, len(e.flows))
+	keys := make([]string, len(e.flows))
+	for i := range e.flows {
+		order[i] = i
+		keys[i] = e.flows[i].tuple.String()
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		fa, fb := &e.flows[order[a]], &e.flows[order[b]]
+		if fa.first != fb.first {
+			return fa.first < fb.first
+		}
+		return keys[order[a]] < keys[order[b]]
+	})
+	ids := make([]int, len(e.flows))
+	for n, i := range order {
+		ids[i] = n + 1
+		r.Flows = append(r.Flows, e.flowResult(i, n+1, keys[i]))
+	}
+	for _, f := range r.Flows {
+		switch f.Verdict {
+		case Allowed:
+			r.Summary.FlowsAllowed++
+		case Dropped:
+			r.Summary.FlowsDropped++
+		case Blocked:
+			r.Summary.FlowsBlocked++
+		}
+	}
+	if e.opt.Explain {
+		r.Packets = make([]PacketRecord, len(e.records))
+		copy(r.Packets, e.records)
+		for i := range r.Packets {
+			r.Packets[i].Flow = ids[r.Packets[i].Flow]
+		}
+	}
+	s := &r.Summary
+	s.Read, s.Forwarded, s.Dropped = e.stats.read, e.stats.forwarded, e.stats.dropped
+	s.Flows = len(r.Flows)
+	s.End = Timestamp(e.now)
+	for k, n := range e.stats.dropBy {
+		s.DroppedBy = append(s.DroppedBy, Count{Key: k.filter + ":" + k.reason.String(), Count: n})
+	}
+	sort.Slice(s.DroppedBy, func(a, b int) bool { return s.DroppedBy[a].Key < s.DroppedBy[b].Key })
+	for i, n := range e.stats.fwdBy {
+		if n > 0 {
+			s.ForwardedBy = append(s.ForwardedBy, Count{Key: fwdByNames[i], Count: n})
+		}
+	}
+	sort.Slice(s.ForwardedBy, func(a, b int) bool { return s.ForwardedBy[a].Key < s.ForwardedBy[b].Key })
+	for i := range e.net.ifaces {
+		f := &e.net.ifaces[i]
+		if f.table == nil {
+			continue
+		}
+		st := f.table.Stats()
+		r.Interfaces = append(r.Interfaces, InterfaceStats{
+			ID: f.id, Name: f.name, Entries: st.Entries, PeakEntries: st.Peak,
+			Inserted: st.Inserted, Expired: st.Expired, AllowanceExceeded: st.AllowanceExceeded,
+			Allowance: f.allowance, AllowanceAvailable: f.table.Available(),
+			Forwarded: f.fwd, Dropped: f.drop,
+		})
+		s.Expired += st.Expired
+	}
+	sort.Slice(r.Interfaces, func(a, b int) bool { return r.Interfaces[a].Name < r.Interfaces[b].Name })
+	return r
+}
+
+// flowResult renders flow i.
+func (e *Engine) flowResult(i, id int, key string) Flow {
+	fl := &e.flows[i]
+	f := Flow{
+		ID: id, Tuple: fl.tuple, Key: key,
+		Initiator: e.endpointName(fl.tuple.Src), Responder: e.endpointName(fl.tuple.Dst),
+		Proto:      packet.ProtoName(fl.tuple.Proto),
+		PacketsOut: fl.packetsOut, PacketsBack: fl.packetsBack, BytesOut: fl.bytesOut, BytesBack: fl.bytesBack,
+		ForwardedOut: fl.fwdOut, ForwardedBack: fl.fwdBack, DroppedOut: fl.dropOut, DroppedBack: fl.dropBack,
+		FirstSeen: Timestamp(fl.first), LastSeen: Timestamp(fl.last),
+	}
+	if fl.namer != nil {
+		f.Name = fl.namer.FlowName(fl.tuple)
+	}
+	switch fl.class {
+	case 0:
+		f.Tracked = TrackingNone
+	case clsTracked:
+		f.Tracked = TrackingTracked
+	case clsUntracked:
+		f.Tracked = TrackingUntracked
+	case clsNotFiltered:
+		f.Tracked = TrackingNotFiltered
+	default:
+		f.Tracked = TrackingMixed
+	}
+	switch {
+	case !fl.hasDrop:
+		f.Verdict = Allowed
+	case fl.fwdOut+fl.fwdBack == 0:
+		f.Verdict = Blocked
+	default:
+		f.Verdict = Dropped
+	}
+	if fl.hasDrop {
+		d := fl.drop
+		f.FirstDrop = &d
+		f.Hint = e.hint(fl)
+	}
+	return f
+}
+
+// endpointName names the host owning a: its interface name, an external
+// host's name, or the address itself.
+func (e *Engine) endpointName(a netip.Addr) string {
+	if i := e.net.lookup(a); i >= 0 {
+		return e.net.ifaces[i].name
+	}
+	if _, i, ok := e.net.natTarget(a); ok {
+		return e.net.ifaces[i].name
+	}
+	if name, ok := e.net.notFiltered[keyOf(a)]; ok {
+		return name
+	}
+	return a.String()
+}
+
+// cloneInventory copies inv deeply enough that changes to the copy (rule
+// lists, entry lists, associations, tracking) never reach the caller's.
+func cloneInventory(inv *firewall.Inventory) firewall.Inventory {
+	c := firewall.Inventory{
+		VPCs:           append([]firewall.VPC(nil), inv.VPCs...),
+		Subnets:        append([]firewall.Subnet(nil), inv.Subnets...),
+		SecurityGroups: append([]firewall.SecurityGroup(nil), inv.SecurityGroups...),
+		NetworkACLs:    append([]firewall.NetworkACL(nil), inv.NetworkACLs...),
+		Interfaces:     append([]firewall.Interface(nil), inv.Interfaces...),
+		PrefixLists:    append([]firewall.PrefixList(nil), inv.PrefixLists...),
+	}
+	for i := range c.SecurityGroups {
+		g := &c.SecurityGroups[i]
+		g.Ingress = append([]firewall.SGRule(nil), g.Ingress...)
+		g.Egress = append([]firewall.SGRule(nil), g.Egress...)
+	}
+	for i := range c.NetworkACLs {
+		c.NetworkACLs[i].Entries = append([]firewall.NACLEntry(nil), c.NetworkACLs[i].Entries...)
+	}
+	return c
+}

@@ -1,0 +1,214 @@
+package sim
+
+import (
+	"github.com/ctsim/ctsim/firewall"
+	"github.com/ctsim/ctsim/sim/packet"
+)
+
+// Result is what a run produced: every flow with its verdict, optional
+// per-packet traces, totals, per-interface conntrack counters and the
+// changes applied. It is plain data with stable JSON (snake_case keys; times
+// as "12.5s" strings, see Timestamp). The same input gives an identical
+// Result.
+type Result struct {
+	// Flows are sorted by FirstSeen, then by tuple string; IDs are 1-based
+	// in that order.
+	Flows []Flow `json:"flows"`
+	// Packets holds one record per packet, in processing order; only with
+	// Options.Explain.
+	Packets []PacketRecord `json:"packets,omitempty"`
+	Summary Summary        `json:"summary"`
+	// Interfaces are the VPC interfaces, sorted by name.
+	Interfaces []InterfaceStats `json:"interfaces"`
+	// Changes are the changes that took effect, in order.
+	Changes []AppliedChange `json:"changes,omitempty"`
+}
+
+// FlowVerdict is a flow's overall outcome.
+type FlowVerdict string
+
+// Flow verdicts.
+const (
+	// Allowed: every packet of the flow was forwarded.
+	Allowed FlowVerdict = "allowed"
+	// Dropped: some packets were forwarded, at least one was dropped.
+	Dropped FlowVerdict = "dropped"
+	// Blocked: nothing of the flow was forwarded.
+	Blocked FlowVerdict = "blocked"
+)
+
+// Tracking classes of a flow (Flow.Tracked): what the security group steps
+// its forwarded and dropped packets met made of it.
+const (
+	TrackingTracked     = "tracked"      // admitted or answered through a conntrack entry
+	TrackingUntracked   = "untracked"    // judged by the rules on every packet (SPEC.md §2.2)
+	TrackingNotFiltered = "not_filtered" // to or from an address AWS does not filter (SPEC.md §1.5)
+	TrackingMixed       = "mixed"        // some packets one way, some another (a rule change)
+	TrackingNone        = ""             // met no security group decision
+)
+
+// Flow is one connection or exchange: all packets of one 5-tuple in both
+// directions, as the filters see it (after public-address NAT).
+type Flow struct {
+	ID int `json:"id"`
+	// Name is the flow's name from its source (FlowNamer), or "".
+	Name string `json:"name,omitempty"`
+	// Tuple is in the direction of the flow's first packet
+	// (initiator → responder).
+	Tuple packet.Tuple `json:"-"`
+	// Key is Tuple formatted ("tcp 10.0.1.5:49152 > 10.0.2.7:443").
+	Key string `json:"flow"`
+	// Initiator and Responder name the endpoints: the interface name, an
+	// external host's name, or the address of a host the inventory does not
+	// know.
+	Initiator string `json:"initiator"`
+	Responder string `json:"responder"`
+	Proto     string `json:"proto"`
+	// PacketsOut/BytesOut count packets seen from the initiator,
+	// PacketsBack/BytesBack from the responder (Length, IP header
+	// included).
+	PacketsOut    uint64    `json:"packets_out"`
+	PacketsBack   uint64    `json:"packets_back"`
+	BytesOut      uint64    `json:"bytes_out"`
+	BytesBack     uint64    `json:"bytes_back"`
+	ForwardedOut  uint64    `json:"forwarded_out"`
+	ForwardedBack uint64    `json:"forwarded_back"`
+	DroppedOut    uint64    `json:"dropped_out"`
+	DroppedBack   uint64    `json:"dropped_back"`
+	FirstSeen     Timestamp `json:"first_seen"`
+	LastSeen      Timestamp `json:"last_seen"`
+	// Tracked is one of the Tracking* classes.
+	Tracked string      `json:"tracked"`
+	Verdict FlowVerdict `json:"verdict"`
+	// FirstDrop is the flow's first dropped packet, or nil.
+	FirstDrop *Drop `json:"first_drop,omitempty"`
+	// Hint explains the first drop in plain words; "" for allowed flows.
+	Hint string `json:"hint,omitempty"`
+}
+
+// Drop locates a flow's first dropped packet.
+type Drop struct {
+	// Packet is the 1-based index of the packet within its flow.
+	Packet int `json:"packet"`
+	// Frame is the capture frame number, 0 for synthetic packets.
+	Frame uint64    `json:"frame,omitempty"`
+	At    Timestamp `json:"at"`
+	// Back reports whether the packet came from the responder.
+	Back bool `json:"back"`
+	// Step is the step that dropped it.
+	Step Step `json:"step"`
+}
+
+// Filters a Step can name.
+const (
+	FilterSG       = "sg"       // a security group decision (rules or conntrack)
+	FilterNACL     = "nacl"     // a network ACL decision
+	FilterService  = "service"  // an unfiltered service address, or an AWS service on the path
+	FilterNAT      = "nat"      // the internet gateway's 1:1 NAT rewrite
+	FilterFragment = "fragment" // a later IP fragment following its first
+	FilterReplay   = "replay"   // a packet that would never have been sent
+	FilterNone     = "none"     // no filter on the path (outside the VPC)
+)
+
+// Step is one check a packet met on its path. It marshals to JSON with its
+// enums as their stable tokens (see MarshalJSON).
+type Step struct {
+	// Where is the interface name (SG steps), the subnet name (NACL
+	// steps) or the service name (not-filtered addresses).
+	Where string
+	// Filter is one of the Filter* names.
+	Filter    string
+	Direction firewall.Direction
+	Action    firewall.Action
+	Reason    firewall.Reason
+	// Rule is the rule that decided, if a rule did (zero otherwise).
+	Rule firewall.RuleRef
+	// ExpiredAt is when the conntrack entry expired (Reason
+	// conntrack_entry_expired), else zero.
+	ExpiredAt Time
+	// Note adds a fact in words ("dst 203.0.113.10 → 10.0.1.10").
+	Note string
+}
+
+// PacketRecord is one packet's trace (Options.Explain).
+type PacketRecord struct {
+	// N is the 1-based index of the packet in the run.
+	N     uint64    `json:"n"`
+	Frame uint64    `json:"frame,omitempty"`
+	At    Timestamp `json:"at"`
+	// Flow is the Flow.ID the packet belongs to.
+	Flow int `json:"flow"`
+	// Packet is the packet as the filters saw it, tcpdump-style.
+	Packet    string `json:"packet"`
+	Length    uint32 `json:"length"`
+	Forwarded bool   `json:"forwarded"`
+	Steps     []Step `json:"steps"`
+}
+
+// Count is a labelled counter.
+type Count struct {
+	Key   string `json:"key"`
+	Count uint64 `json:"count"`
+}
+
+// Summary totals a run. Read = Forwarded + Dropped.
+type Summary struct {
+	// Read counts packets given to the engine.
+	Read      uint64 `json:"read"`
+	Forwarded uint64 `json:"forwarded"`
+	Dropped   uint64 `json:"dropped"`
+	// DroppedBy counts drops by "filter:reason" ("nacl:nacl_default_deny"),
+	// sorted by key.
+	DroppedBy []Count `json:"dropped_by,omitempty"`
+	// ForwardedBy counts forwarded packets by how the security groups
+	// passed them: "tracked", "untracked", "not_filtered", "no_filter"
+	// (met no SG step), sorted by key.
+	ForwardedBy []Count `json:"forwarded_by,omitempty"`
+	// Flows counts flows by verdict.
+	Flows        int `json:"flows"`
+	FlowsAllowed int `json:"flows_allowed"`
+	FlowsDropped int `json:"flows_dropped"`
+	FlowsBlocked int `json:"flows_blocked"`
+	// Expired counts conntrack entries that timed out, all interfaces.
+	Expired uint64 `json:"expired"`
+	// End is the time of the last packet or event processed.
+	End Timestamp `json:"end"`
+}
+
+// InterfaceStats are one VPC interface's connection tracking counters.
+type InterfaceStats struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Entries is the number of entries at the end; PeakEntries the most at
+	// any time.
+	Entries     int    `json:"entries"`
+	PeakEntries int    `json:"peak_entries"`
+	Inserted    uint64 `json:"inserted"`
+	Expired     uint64 `json:"expired"`
+	// AllowanceExceeded is conntrack_allowance_exceeded: packets dropped
+	// because a new entry was needed and the table was full (SPEC.md §2.6).
+	AllowanceExceeded uint64 `json:"allowance_exceeded"`
+	// Allowance is the interface's allowance (0 = unlimited);
+	// AllowanceAvailable is conntrack_allowance_available at the end (-1
+	// when unlimited).
+	Allowance          int `json:"allowance"`
+	AllowanceAvailable int `json:"allowance_available"`
+	// Forwarded and Dropped count packets whose path met this interface's
+	// security groups, and of those the ones dropped there.
+	Forwarded uint64 `json:"forwarded"`
+	Dropped   uint64 `json:"dropped"`
+}
+
+// PacketOutcome is what Step did with one packet.
+type PacketOutcome struct {
+	Forwarded bool
+	// Decisive is the step that dropped the packet, or the last step of a
+	// forwarded packet.
+	Decisive Step
+	// Steps is the whole trace. It aliases a buffer the Engine reuses:
+	// valid until the next call to Step or Run.
+	Steps []Step
+	// Flow is the index of the packet's flow in creation order (0-based;
+	// Result renumbers flows by first-seen order).
+	Flow int
+}
