@@ -47,8 +47,8 @@ type file struct {
 }
 
 // Load reads one file, or every *.json file of a directory in name order, and
-// returns the network they describe. Errors are *ParseError values (or
-// os errors wrapped with the path).
+// returns the network they describe. Errors are *firewall.Error values
+// with the file:line:col position (or os errors wrapped with the path).
 func Load(path string) (*Result, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -90,8 +90,9 @@ func Load(path string) (*Result, error) {
 
 // Parse reads the output of one aws ec2 describe-… command (which one is
 // sniffed from the top-level key: Vpcs, Subnets, SecurityGroups,
-// SecurityGroupRules, NetworkAcls, NetworkInterfaces, PrefixLists, or
-// Entries for get-managed-prefix-list-entries) and merges it into into,
+// SecurityGroupRules, NetworkAcls, NetworkInterfaces, PrefixLists,
+// Reservations for describe-instances, or Entries for
+// get-managed-prefix-list-entries) and merges it into into,
 // whose Inventory and Warnings are recomputed from every file given so far
 // (so the order of the files does not matter). name is used in positions;
 // for prefix list entries it must contain the list's ID (see package doc).
@@ -118,14 +119,14 @@ func Parse(name string, data []byte, into *Result) error {
 func (r *Result) add(name string, data []byte) error {
 	ix := newIndex(name, data)
 	if len(bytes.TrimSpace(data)) == 0 {
-		return &ParseError{Origin: firewall.Origin{File: name}, Msg: "empty file"}
+		return &firewall.Error{Origin: firewall.Origin{File: name}, Msg: "empty file"}
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
 		return ix.jsonError(err)
 	}
 	if top == nil {
-		return &ParseError{Origin: ix.origin(0), Msg: "top-level value is null, want an object"}
+		return &firewall.Error{Origin: ix.origin(0), Msg: "top-level value is null, want an object"}
 	}
 	f := &file{name: name, ix: ix}
 	if err := json.Unmarshal(data, &f.doc); err != nil {
@@ -180,7 +181,7 @@ func (r *Result) rebuild() error {
 	}
 	steps := []func(*file) error{
 		b.vpcs, b.subnets, b.prefixLists, b.prefixListEntries,
-		b.securityGroups, b.securityGroupRules, b.networkACLs, b.interfaces,
+		b.securityGroups, b.securityGroupRules, b.networkACLs, b.interfaces, b.instances,
 	}
 	for _, step := range steps {
 		for _, f := range r.files {

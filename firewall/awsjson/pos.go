@@ -12,30 +12,13 @@ import (
 	"github.com/ctsim/ctsim/firewall"
 )
 
-// ParseError is an error in an AWS CLI JSON file, with the position it was
-// found at. Error returns "file:line:col: msg".
-//
-// Precision: syntax and type errors point at the byte where encoding/json
-// stopped. Semantic errors (a bad CIDR, a port out of range, an unknown
-// protocol) point at the key of the offending member ("CidrIp": …), or at
-// the enclosing object when the member is absent. Columns count bytes from 1.
-type ParseError struct {
-	firewall.Origin
-	Msg string
-	// Err is the underlying error, if any (a *json.SyntaxError, a netip
-	// parse error, …); Unwrap returns it.
-	Err error
-}
-
-func (e *ParseError) Error() string {
-	if s := e.Origin.String(); s != "" {
-		return s + ": " + e.Msg
-	}
-	return e.Msg
-}
-
-// Unwrap returns the underlying error.
-func (e *ParseError) Unwrap() error { return e.Err }
+// Errors are *firewall.Error values: Origin is the position, Field the
+// JSON member at fault ("CidrIp", "FromPort"; "" for syntax errors), Msg
+// what is wrong. Precision: syntax and type errors point at the byte where
+// encoding/json stopped. Semantic errors (a bad CIDR, a port out of range, an
+// unknown protocol) point at the key of the offending member ("CidrIp": …),
+// or at the enclosing object when the member is absent. Lines and columns
+// count from 1; columns count bytes.
 
 // index maps JSON paths ("/SecurityGroups/0/IpPermissions/1/IpRanges/0/CidrIp")
 // to byte offsets: the key of an object member, or the first byte of an array
@@ -157,28 +140,36 @@ func (ix *index) pos(parts ...any) firewall.Origin {
 	return firewall.Origin{File: ix.file}
 }
 
-// errorf returns a *ParseError at the JSON path parts.
+// errorf returns a *firewall.Error at the JSON path parts, whose last
+// member name is the Field.
 func (ix *index) errorf(parts []any, format string, args ...any) error {
-	return &ParseError{Origin: ix.pos(parts...), Msg: fmt.Sprintf(format, args...)}
+	e := &firewall.Error{Origin: ix.pos(parts...), Msg: fmt.Sprintf(format, args...)}
+	for i := len(parts) - 1; i >= 0; i-- {
+		if s, ok := parts[i].(string); ok {
+			e.Field = s
+			break
+		}
+	}
+	return e
 }
 
-// jsonError turns an encoding/json error into a positioned *ParseError.
+// jsonError turns an encoding/json error into a positioned *firewall.Error.
 func (ix *index) jsonError(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		return &ParseError{Origin: ix.origin(int(syn.Offset)), Msg: "invalid JSON: " + syn.Error(), Err: err}
+		return &firewall.Error{Origin: ix.origin(int(syn.Offset)), Msg: "invalid JSON: " + syn.Error()}
 	case errors.As(err, &typ):
 		msg := fmt.Sprintf("%s is a JSON %s, want %s", typ.Field, typ.Value, typ.Type)
 		if typ.Field == "" {
 			msg = fmt.Sprintf("JSON %s where %s is expected", typ.Value, typ.Type)
 		}
-		return &ParseError{Origin: ix.origin(int(typ.Offset)), Msg: msg, Err: err}
+		return &firewall.Error{Origin: ix.origin(int(typ.Offset)), Field: typ.Field, Msg: msg}
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return &ParseError{Origin: ix.origin(len(ix.data)), Msg: "invalid JSON: unexpected end of input", Err: err}
+		return &firewall.Error{Origin: ix.origin(len(ix.data)), Msg: "invalid JSON: unexpected end of input"}
 	}
-	return &ParseError{Origin: firewall.Origin{File: ix.file}, Msg: err.Error(), Err: err}
+	return &firewall.Error{Origin: firewall.Origin{File: ix.file}, Msg: err.Error()}
 }
 
 // sub returns the JSON path at extended by more, never sharing at's array.

@@ -17,6 +17,7 @@ type document struct {
 	NetworkInterfaces  []networkInterfaceShape
 	PrefixLists        []prefixListShape
 	Entries            []prefixListEntryShape
+	Reservations       []reservationShape
 }
 
 // knownKeys are the top-level keys Parse understands; NextToken is pagination
@@ -24,7 +25,7 @@ type document struct {
 var knownKeys = map[string]bool{
 	"Vpcs": true, "Subnets": true, "SecurityGroups": true, "SecurityGroupRules": true,
 	"NetworkAcls": true, "NetworkInterfaces": true, "PrefixLists": true, "Entries": true,
-	"NextToken": true,
+	"Reservations": true, "NextToken": true,
 }
 
 type tagShape struct {
@@ -209,4 +210,15 @@ func tagName(tags ...[]tagShape) string {
 		}
 	}
 	return ""
+}
+
+// describe-instances: only what the interfaces do not say, the instance type.
+type reservationShape struct {
+	Instances []struct {
+		InstanceId        string
+		InstanceType      string
+		NetworkInterfaces []struct {
+			NetworkInterfaceId string
+		}
+	}
 }
