@@ -38,7 +38,7 @@ func Compile(inv *Inventory, lim Limits) (*RuleSet, error) {
 // implicit "*" entry) and actions; and the quotas in lim (zero fields mean
 // AWS's defaults): rules per group per direction per family (a group
 // reference counts one rule in each family, a prefix list its MaxEntries in
-// each family), groups per interface, NACL entries per direction per family
+// the family of its CIDRs), groups per interface, NACL entries per direction per family
 // counting "*".
 //
 // Compile reports every problem it finds, not only the first: the error is
@@ -250,6 +250,21 @@ func listWeight(p *PrefixList) int {
 	return len(p.CIDRs)
 }
 
+// listFamilies reports which families p holds CIDRs of; an empty list
+// counts as IPv4 (a customer-managed prefix list has one family).
+func listFamilies(p *PrefixList) [numFamilies]bool {
+	var in [numFamilies]bool
+	for _, c := range p.CIDRs {
+		if c.IsValid() {
+			in[prefixFamily(c)] = true
+		}
+	}
+	if !in[fam6] {
+		in[fam4] = true
+	}
+	return in
+}
+
 // checkGroup validates a security group's rules and its rule quota.
 func (c *compiler) checkGroup(g *SecurityGroup) {
 	for dir := Ingress; dir <= Egress; dir++ {
@@ -269,8 +284,11 @@ func (c *compiler) checkGroup(g *SecurityGroup) {
 				count[fam6]++
 			case r.PrefixList != "":
 				if p := c.lists[r.PrefixList]; p != nil {
-					count[fam4] += listWeight(p)
-					count[fam6] += listWeight(p)
+					for f, in := range listFamilies(p) {
+						if in {
+							count[f] += listWeight(p)
+						}
+					}
 				}
 			case r.CIDR.IsValid():
 				count[prefixFamily(r.CIDR)]++

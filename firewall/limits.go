@@ -77,7 +77,8 @@ func (l Limits) Validate() error {
 	case l.GroupsPerInterface > maxGroupsPerInterface:
 		bad("groups_per_interface", "groups_per_interface %d is above AWS's maximum of %d", l.GroupsPerInterface, maxGroupsPerInterface)
 	}
-	if l.SGRulesPerDirection > 0 && l.GroupsPerInterface > 0 && l.SGRulesPerDirection*l.GroupsPerInterface > maxRulesTimesGroups {
+	if l.SGRulesPerDirection > 0 && l.GroupsPerInterface > 0 && l.GroupsPerInterface <= maxGroupsPerInterface &&
+		l.SGRulesPerDirection*l.GroupsPerInterface > maxRulesTimesGroups {
 		bad("sg_rules_per_direction", "sg_rules_per_direction %d × groups_per_interface %d = %d is above AWS's maximum of %d",
 			l.SGRulesPerDirection, l.GroupsPerInterface, l.SGRulesPerDirection*l.GroupsPerInterface, maxRulesTimesGroups)
 	}
