@@ -1,0 +1,148 @@
+package scenarios
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/ctsim/ctsim/sim"
+	"github.com/ctsim/ctsim/sim/packet"
+	"github.com/ctsim/ctsim/sim/source/synth"
+)
+
+// RunOptions adjust one run of a scenario. The zero value runs the
+// scenario as written.
+type RunOptions struct {
+	// Seed, when non-nil, replaces the scenario's seed.
+	Seed *uint64
+	// Explain keeps every packet's trace in the Result (sim.Options.Explain).
+	// Traces are collected anyway to explain failed expectations; without
+	// Explain they are dropped from the Result afterwards.
+	Explain bool
+	// Replay marks packets that would never have been sent
+	// (sim.Options.Replay); set it when ExtraSources hold a capture.
+	Replay bool
+	// ExtraSources are added after the scenario's own traffic (a capture
+	// replayed against the scenario's rules, say). Ties in time go to the
+	// scenario's traffic first, then these in order.
+	ExtraSources []packet.Source
+	// NoTraffic leaves out the scenario's own traffic (replay of a capture
+	// against the scenario's rules only).
+	NoTraffic bool
+	// Horizon, when > 0, replaces the scenario's duration.
+	Horizon time.Duration
+}
+
+// Outcome is what a run produced and how the expectations fared.
+type Outcome struct {
+	Result *sim.Result
+	// Checks has one entry per expectation, in file order.
+	Checks []CheckResult
+	// Passed reports whether every expectation held (true when there are
+	// none).
+	Passed bool
+}
+
+// Run builds a sim engine for s, adds its seeded traffic (and any extra
+// sources), schedules its changes, runs it and checks its expectations.
+// The same scenario and options give an identical Outcome.
+func (s *Scenario) Run(opt RunOptions) (*Outcome, error) {
+	so := s.Options
+	so.Explain = opt.Explain || len(s.Expectations) > 0
+	so.Replay = so.Replay || opt.Replay
+	e, err := sim.New(s.Inventory, so)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.File, err)
+	}
+	seed := s.Seed
+	if opt.Seed != nil {
+		seed = *opt.Seed
+	}
+	if len(s.Traffic) > 0 && !opt.NoTraffic {
+		g, err := synth.New(slices.Clone(s.Traffic), seed)
+		if err != nil {
+			return nil, fmt.Errorf("%s: traffic: %w", s.File, err)
+		}
+		e.AddSource(newNamedSource(g, s))
+	}
+	for _, src := range opt.ExtraSources {
+		e.AddSource(src)
+	}
+	for _, c := range s.Changes {
+		if err := e.Schedule(sim.Time(c.At), c.Change); err != nil {
+			return nil, fmt.Errorf("%s: change at %s: %w", prefixOrigin(c.Change.Origin), packet.FormatSeconds(c.At), err)
+		}
+	}
+	horizon := sim.Never
+	switch {
+	case opt.Horizon > 0:
+		horizon = sim.Time(opt.Horizon)
+	case s.Duration > 0:
+		horizon = sim.Time(s.Duration)
+	}
+	res, err := e.Run(horizon)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.File, err)
+	}
+	out := &Outcome{Result: res, Checks: s.Check(res), Passed: true}
+	for _, c := range out.Checks {
+		if !c.Passed {
+			out.Passed = false
+		}
+	}
+	if !opt.Explain {
+		res.Packets = nil
+	}
+	return out, nil
+}
+
+// namedSource wraps the generator so that flows are named even when the
+// engine sees them after the internet gateway's 1:1 NAT (SPEC.md §6): the
+// generator knows a flow to a host's public address, the engine asks with
+// the private one.
+type namedSource struct {
+	g *synth.Generator
+	// public maps a private address to the public address the internet
+	// gateway translates it from.
+	public map[netip.Addr]netip.Addr
+}
+
+func newNamedSource(g *synth.Generator, s *Scenario) *namedSource {
+	n := &namedSource{g: g, public: map[netip.Addr]netip.Addr{}}
+	for _, ifc := range s.Inventory.Interfaces {
+		for _, pub := range ifc.PublicAddrs {
+			for _, priv := range ifc.Addrs {
+				if priv.Is4() == pub.Is4() {
+					if _, dup := n.public[priv]; !dup {
+						n.public[priv] = pub
+					}
+					break
+				}
+			}
+		}
+	}
+	return n
+}
+
+// Next returns the generator's next packet. It does not allocate.
+func (n *namedSource) Next(p *packet.Packet) (bool, error) { return n.g.Next(p) }
+
+// FlowName names the flow of t, trying the public form of its addresses
+// when the private form is unknown to the generator.
+func (n *namedSource) FlowName(t packet.Tuple) string {
+	if name := n.g.FlowName(t); name != "" {
+		return name
+	}
+	u := t
+	if a, ok := n.public[t.Src]; ok {
+		u.Src = a
+	}
+	if a, ok := n.public[t.Dst]; ok {
+		u.Dst = a
+	}
+	if u == t {
+		return ""
+	}
+	return n.g.FlowName(u)
+}
