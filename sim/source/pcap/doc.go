@@ -1,0 +1,59 @@
+// Package pcap reads pcap and pcapng captures as a stream of packet.Packet
+// values for the simulator to replay.
+//
+// # Formats
+//
+// Classic pcap (microsecond and nanosecond timestamps, either byte order)
+// and pcapng (several sections, several interfaces each with its own link
+// type and timestamp resolution), optionally gzip-compressed, are read with
+// gopacket's pcapgo, one record at a time: memory stays bounded whatever the
+// file size. No buffer is sized from a length in the file beyond MaxRecord
+// (256 KiB): a pcapng block that declares more is refused with a
+// *CaptureError.
+//
+// # Decoding
+//
+// One preallocated gopacket.DecodingLayerParser decodes every record in
+// place. Link types: Ethernet (with 802.1Q, QinQ and MPLS), Linux SLL and
+// SLL2, raw IP (101, and 228/229, which gopacket cannot decode), BSD
+// null/loopback (0, 108). Network: IPv4, IPv6 with extension headers.
+// Transport: TCP, UDP, SCTP, ICMP and ICMPv6; an ICMP error carries the flow
+// it quotes in Packet.Inner. Every other IP protocol, tunnels included (GRE,
+// IPv6-in-IPv4, IP-in-IP, ESP), is delivered as an "other protocol" packet
+// of its outer IP header. Checksums are not verified: captures taken on the
+// sending host carry offloaded, unfilled checksums.
+//
+// # Fragments
+//
+// The first fragment of a datagram carries the transport header, so it has
+// ports (and TCP flags); later fragments have none and carry only
+// Packet.Fragment (ID, offset, more-fragments). The rule the engine applies:
+// a later fragment follows the verdict of the first fragment with the same
+// (source, destination, protocol, ID); a later fragment whose first was
+// never seen is reported as such. The reader does not reassemble.
+//
+// # Accounting and frame numbers
+//
+// Every packet record is counted: Stats.Read == Stats.Delivered + the
+// skipped records, each with its reason (see SkipReason). Frame numbers are
+// Wireshark's: 1-based, counting every record, skipped or not; in pcapng
+// only packet blocks (EPB, SPB, OPB) are records.
+//
+// # Time
+//
+// Packet.At is the record's timestamp minus the first record's
+// (capture-relative virtual time, as Wireshark's "seconds since first
+// frame"). A packet.Source must not go back in time, so a timestamp earlier
+// than the one before is clamped to it and counted in
+// Stats.ReorderedTimestamps. A Simple Packet Block has no timestamp and
+// takes the previous record's. Long gaps (years) are fine: times are int64
+// nanoseconds.
+//
+// # Errors
+//
+// A truncated or corrupt file ends the stream with a *CaptureError naming
+// the frame and byte offset, after all the good packets before it; its
+// message ends "(capture not read whole)" and errors.Is(err,
+// io.ErrUnexpectedEOF) holds for a file cut short. A record the decoder
+// cannot use is never an error: it is skipped and counted.
+package pcap

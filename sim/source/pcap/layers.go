@@ -1,0 +1,241 @@
+package pcap
+
+import (
+	"encoding/binary"
+	"errors"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+)
+
+// This file holds the small DecodingLayers the decoder adds to gopacket's:
+// the per-record link dispatch, MPLS, and wrappers that stop the IP layers
+// after the outer datagram's transport header (STYLE.md lesson 3: decide
+// once, then only read).
+
+// layerTypeCapture is the first layer of every record: it looks at the
+// record's link type and hands over to the right link decoder. It is an
+// unregistered LayerType, so the package keeps no global state; 990 is clear
+// of every type gopacket v1.7.7 registers (0–300, 1010, 12345).
+const layerTypeCapture gopacket.LayerType = 990
+
+var (
+	errShortLink    = errors.New("frame shorter than its link header")
+	errIPVersion    = errors.New("ip version does not match the link or ethertype")
+	errIPZeroLength = errors.New("ipv4 total length 0 on a non-tcp datagram")
+	errMPLSDepth    = errors.New("mpls label stack deeper than 16 labels")
+)
+
+// Link types the reader decodes. LINKTYPE_IPV4 (228) and LINKTYPE_IPV6 (229)
+// have no gopacket decoder; the dispatch maps them to IPv4 and IPv6 itself.
+const (
+	linkNull     layers.LinkType = 0
+	linkEthernet layers.LinkType = 1
+	linkRaw      layers.LinkType = 101
+	linkLoop     layers.LinkType = 108
+	linkSLL      layers.LinkType = 113
+	linkIPv4     layers.LinkType = 228
+	linkIPv6     layers.LinkType = 229
+	linkSLL2     layers.LinkType = 276
+)
+
+// linkSupported reports whether the reader decodes link type lt.
+func linkSupported(lt layers.LinkType) bool {
+	switch lt {
+	case linkNull, linkEthernet, linkRaw, linkLoop, linkSLL, linkIPv4, linkIPv6, linkSLL2:
+		return true
+	}
+	return false
+}
+
+// linkLayer dispatches a record to the decoder of its link type. link is set
+// before each DecodeLayers call; reason says why DecodeFromBytes failed.
+type linkLayer struct {
+	link    layers.LinkType
+	next    gopacket.LayerType
+	payload []byte
+	reason  SkipReason
+}
+
+func (l *linkLayer) CanDecode() gopacket.LayerClass    { return layerTypeCapture }
+func (l *linkLayer) NextLayerType() gopacket.LayerType { return l.next }
+func (l *linkLayer) LayerPayload() []byte              { return l.payload }
+
+func (l *linkLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	l.payload = data
+	l.reason = reasonNone
+	min := 1
+	switch l.link {
+	case linkEthernet:
+		min, l.next = 14, layers.LayerTypeEthernet
+	case linkNull, linkLoop:
+		min, l.next = 4, layers.LayerTypeLoopback
+	case linkSLL:
+		min, l.next = 16, layers.LayerTypeLinuxSLL
+	case linkSLL2:
+		min, l.next = 20, layers.LayerTypeLinuxSLL2
+	}
+	if len(data) < min {
+		l.reason = SkipTruncated
+		df.SetTruncated()
+		return errShortLink
+	}
+	switch l.link {
+	case linkRaw, linkIPv4, linkIPv6:
+		// LINKTYPE_RAW carries either version: read the version nibble.
+		// LINKTYPE_IPV4/IPV6 promise one; a payload of the other version
+		// is malformed (tcpdump's LINKTYPE_IPV4_invalid.pcap).
+		switch v := data[0] >> 4; {
+		case v == 4 && l.link != linkIPv6:
+			l.next = layers.LayerTypeIPv4
+		case v == 6 && l.link != linkIPv4:
+			l.next = layers.LayerTypeIPv6
+		default:
+			l.reason = SkipMalformedIP
+			return errIPVersion
+		}
+	}
+	return nil
+}
+
+// mplsLayer pops an MPLS label stack (RFC 3032) and guesses the payload by
+// its first nibble, as routers and Wireshark do: 4 is IPv4, 6 is IPv6, and
+// anything else (a pseudowire control word, 0) is not IP.
+type mplsLayer struct {
+	next    gopacket.LayerType
+	payload []byte
+}
+
+func (m *mplsLayer) CanDecode() gopacket.LayerClass    { return layers.LayerTypeMPLS }
+func (m *mplsLayer) NextLayerType() gopacket.LayerType { return m.next }
+func (m *mplsLayer) LayerPayload() []byte              { return m.payload }
+
+func (m *mplsLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	m.next = gopacket.LayerTypeZero
+	for range 16 {
+		if len(data) < 4 {
+			df.SetTruncated()
+			return errShortLink
+		}
+		bottom := data[2]&1 != 0
+		data = data[4:]
+		if !bottom {
+			continue
+		}
+		m.payload = data
+		if len(data) > 0 {
+			switch data[0] >> 4 {
+			case 4:
+				m.next = layers.LayerTypeIPv4
+			case 6:
+				m.next = layers.LayerTypeIPv6
+			}
+		}
+		return nil
+	}
+	return errMPLSDepth
+}
+
+// ipv4Layer is gopacket's IPv4 with three changes: it checks the version
+// nibble, it refuses a zero total length except on TCP (TSO on the sending
+// host writes 0 there, and Wireshark reads it that way), and it goes on to a
+// transport header only for TCP, UDP, ICMP and SCTP in the first fragment.
+// Every other protocol, tunnels included (GRE 47, IPv6-in-IPv4 41, IP-in-IP
+// 4, ESP 50), is an "other protocol" decoded no further than the outer IP.
+type ipv4Layer struct{ layers.IPv4 }
+
+func (ip *ipv4Layer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if err := ip.IPv4.DecodeFromBytes(data, df); err != nil {
+		return err
+	}
+	if ip.Version != 4 {
+		return errIPVersion
+	}
+	if binary.BigEndian.Uint16(data[2:4]) == 0 && ip.Protocol != layers.IPProtocolTCP {
+		return errIPZeroLength
+	}
+	return nil
+}
+
+func (ip *ipv4Layer) NextLayerType() gopacket.LayerType {
+	if ip.FragOffset != 0 {
+		return gopacket.LayerTypeZero
+	}
+	switch ip.Protocol {
+	case layers.IPProtocolTCP:
+		return layers.LayerTypeTCP
+	case layers.IPProtocolUDP:
+		return layers.LayerTypeUDP
+	case layers.IPProtocolICMPv4:
+		return layers.LayerTypeICMPv4
+	case layers.IPProtocolSCTP:
+		return layers.LayerTypeSCTP
+	}
+	return gopacket.LayerTypeZero
+}
+
+// next6 is the layer after an IPv6 header or extension header whose Next
+// Header field is nh: a transport this package reads, an extension header,
+// or nothing (an other protocol, tunnels included).
+func next6(nh layers.IPProtocol) gopacket.LayerType {
+	switch nh {
+	case layers.IPProtocolTCP:
+		return layers.LayerTypeTCP
+	case layers.IPProtocolUDP:
+		return layers.LayerTypeUDP
+	case layers.IPProtocolICMPv6:
+		return layers.LayerTypeICMPv6
+	case layers.IPProtocolSCTP:
+		return layers.LayerTypeSCTP
+	case layers.IPProtocolIPv6HopByHop:
+		return layers.LayerTypeIPv6HopByHop
+	case layers.IPProtocolIPv6Routing:
+		return layers.LayerTypeIPv6Routing
+	case layers.IPProtocolIPv6Destination:
+		return layers.LayerTypeIPv6Destination
+	case layers.IPProtocolIPv6Fragment:
+		return layers.LayerTypeIPv6Fragment
+	}
+	return gopacket.LayerTypeZero
+}
+
+// ipv6Layer is gopacket's IPv6 (which folds a hop-by-hop header in) with a
+// version check and next6 as its successor rule.
+type ipv6Layer struct{ layers.IPv6 }
+
+func (ip *ipv6Layer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if err := ip.IPv6.DecodeFromBytes(data, df); err != nil {
+		return err
+	}
+	if ip.Version != 6 {
+		return errIPVersion
+	}
+	return nil
+}
+
+func (ip *ipv6Layer) NextLayerType() gopacket.LayerType { return next6(ip.nextHeader()) }
+
+// nextHeader returns the protocol after the fixed header and hop-by-hop.
+func (ip *ipv6Layer) nextHeader() layers.IPProtocol {
+	if ip.HopByHop != nil {
+		return ip.HopByHop.NextHeader
+	}
+	return ip.NextHeader
+}
+
+// ip6ExtLayer skips a routing, destination-options or stray hop-by-hop
+// extension header.
+type ip6ExtLayer struct{ layers.IPv6ExtensionSkipper }
+
+func (e *ip6ExtLayer) NextLayerType() gopacket.LayerType { return next6(e.NextHeader) }
+
+// ip6FragLayer reads the fragment header. Only the first fragment (offset
+// 0) goes on to the transport header.
+type ip6FragLayer struct{ layers.IPv6Fragment }
+
+func (f *ip6FragLayer) NextLayerType() gopacket.LayerType {
+	if f.FragmentOffset != 0 {
+		return gopacket.LayerTypeZero
+	}
+	return next6(f.NextHeader)
+}

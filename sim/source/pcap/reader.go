@@ -1,0 +1,381 @@
+package pcap
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/ctsim/ctsim/sim/packet"
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// Options selects what a Reader delivers. The zero Options delivers every
+// decodable packet.
+type Options struct {
+	// Start and End bound the window of capture-relative time (time since
+	// the first record) whose packets are delivered, both inclusive; a
+	// zero End leaves the window open at the end. Packets outside are
+	// skipped with reason "outside_window" (and still read and counted, so
+	// the summary covers the whole file).
+	Start, End time.Duration
+}
+
+// Reader reads a pcap or pcapng capture as a stream of packets. It
+// implements packet.Source. It streams: memory stays bounded (one record of
+// at most MaxRecord bytes plus fixed buffers) whatever the file size.
+//
+// A Reader is not safe for concurrent use. Use Open or NewReader; the zero
+// Reader is not usable.
+type Reader struct {
+	name   string
+	start  packet.Time
+	end    packet.Time // 0: open
+	closer io.Closer
+	gz     *gzip.Reader
+
+	g  *guard
+	br *bufio.Reader
+	pr *pcapgo.Reader   // classic pcap, or
+	ng *pcapgo.NgReader // pcapng
+	// link is the pcap file's link type (pcapng records carry their own).
+	link layers.LinkType
+
+	dec  *decoder
+	maps map[netip.Addr]netip.Addr
+
+	// The current (last delivered) record, for Raw.
+	raw     []byte
+	ci      gopacket.CaptureInfo
+	rawLink layers.LinkType
+
+	first     int64 // Unix ns of the first record
+	haveFirst bool
+	last      packet.Time
+
+	read, delivered, reordered uint64
+	bytes, capBytes            uint64
+	skipped                    [numReasons]uint64
+
+	done bool
+	err  *CaptureError
+}
+
+// Open opens the capture file at path, telling pcap from pcapng (and
+// gzip-compressed either) by its magic number. The caller must Close it.
+func Open(path string, opt Options) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open capture: %w", err)
+	}
+	r, err := NewReader(f, path, opt)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.closer = f
+	return r, nil
+}
+
+// NewReader reads a capture from src; name is used in errors. It reads and
+// checks the file header now: an unreadable header is a *CaptureError with
+// Frame 0.
+func NewReader(src io.Reader, name string, opt Options) (*Reader, error) {
+	if opt.Start < 0 || opt.End < 0 || (opt.End != 0 && opt.End < opt.Start) {
+		return nil, fmt.Errorf("%s: capture window %v..%v is empty or negative", name, opt.Start, opt.End)
+	}
+	r := &Reader{name: name, start: packet.Time(opt.Start), end: packet.Time(opt.End), dec: newDecoder()}
+	var head [2]byte
+	n, err := io.ReadFull(src, head[:])
+	if n == 0 {
+		if err == io.EOF {
+			err = errors.New("empty file")
+		}
+		return nil, r.headerError(err)
+	}
+	in := io.MultiReader(bytes.NewReader(head[:n]), src)
+	if n == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		gz, err := gzip.NewReader(in)
+		if err != nil {
+			return nil, r.headerError(fmt.Errorf("gzip: %w", err))
+		}
+		r.gz, in = gz, gz
+	}
+	r.g = &guard{r: in}
+	// pcapgo wraps its input in bufio.NewReader, which returns a
+	// *bufio.Reader of at least 4 KiB unchanged: both readers below read
+	// through br, so br.Buffered tells how far they have got.
+	r.br = bufio.NewReaderSize(r.g, 64<<10)
+	hdr, err := r.br.Peek(24)
+	if len(hdr) < 4 {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, r.headerError(err)
+	}
+	switch magic := binary.LittleEndian.Uint32(hdr); magic {
+	case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1:
+		err = r.openPcap(hdr)
+	case 0xa1b2cd34, 0x34cdb2a1:
+		err = errors.New("unsupported pcap variant: Kuznetzov modified pcap (magic a1b2cd34)")
+	case blockSHB:
+		err = r.openPcapng()
+	default:
+		err = fmt.Errorf("not a pcap or pcapng file (magic %08x)", magic)
+	}
+	if err != nil {
+		return nil, r.headerError(err)
+	}
+	return r, nil
+}
+
+func (r *Reader) headerError(err error) *CaptureError {
+	return &CaptureError{File: r.name, Err: err}
+}
+
+// openPcap checks the 24-byte classic pcap header and opens pcapgo on it.
+// pcapgo accepts a link-type field with its reserved bits set by dropping
+// them; libpcap and Wireshark refuse such a file, and so does this reader.
+// The FCS bits (28–31, and the F bit 27) are ignored as libpcap does: the
+// decoder never reads past the IP datagram, so a trailing FCS is harmless.
+func (r *Reader) openPcap(hdr []byte) error {
+	if len(hdr) < 24 {
+		return fmt.Errorf("pcap header: %w", io.ErrUnexpectedEOF)
+	}
+	var bo binary.ByteOrder = binary.LittleEndian
+	if m := binary.LittleEndian.Uint32(hdr); m == 0xd4c3b2a1 || m == 0x4d3cb2a1 {
+		bo = binary.BigEndian
+	}
+	if major, minor := bo.Uint16(hdr[4:6]), bo.Uint16(hdr[6:8]); major != 2 || minor != 4 {
+		return fmt.Errorf("unsupported pcap version %d.%d (want 2.4)", major, minor)
+	}
+	if field := bo.Uint32(hdr[20:24]); field&0x03ff0000 != 0 {
+		return fmt.Errorf("link-type field %#08x has reserved bits set", field)
+	}
+	pr, err := pcapgo.NewReader(r.br)
+	if err != nil {
+		return err
+	}
+	if pr.Snaplen() > MaxRecord {
+		pr.SetSnaplen(MaxRecord)
+	}
+	r.pr, r.link = pr, pr.LinkType()
+	return nil
+}
+
+// openPcapng checks the section header's version and opens pcapgo's
+// NgReader with mixed link types on: by default it drops, silently, every
+// packet whose interface has a link type other than the first interface's.
+func (r *Reader) openPcapng() error {
+	hdr, _ := r.br.Peek(16)
+	if len(hdr) == 16 {
+		var bo binary.ByteOrder = binary.LittleEndian
+		if binary.BigEndian.Uint32(hdr[8:12]) == 0x1A2B3C4D {
+			bo = binary.BigEndian
+		}
+		if major, minor := bo.Uint16(hdr[12:14]), bo.Uint16(hdr[14:16]); major != 1 || minor != 0 {
+			return fmt.Errorf("unsupported pcapng section version %d.%d (want 1.0)", major, minor)
+		}
+	}
+	ng, err := pcapgo.NewNgReader(r.br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
+	if err != nil {
+		if r.g.err != nil {
+			err = r.g.err
+		}
+		return fmt.Errorf("pcapng section header: %w", err)
+	}
+	r.ng = ng
+	return nil
+}
+
+// Next fills *p with the next decodable packet in the window and reports
+// true, or reports false at the end. Records it cannot decode are skipped
+// and counted (see Stats); they still use up a frame number, so p.Frame is
+// the frame number Wireshark shows. p.At is the capture-relative time; see
+// the package comment for how out-of-order timestamps are clamped.
+//
+// A file that ends inside a record, or is corrupt, makes Next return
+// false and a *CaptureError after every good packet before it was
+// delivered; Next keeps returning that error. Next does not allocate in
+// steady state.
+func (r *Reader) Next(p *packet.Packet) (bool, error) {
+	for {
+		if r.done {
+			if r.err != nil {
+				return false, r.err
+			}
+			return false, nil
+		}
+		start := r.offset()
+		var (
+			data []byte
+			ci   gopacket.CaptureInfo
+			err  error
+		)
+		if r.ng != nil {
+			data, ci, err = r.ng.ZeroCopyReadPacketData()
+		} else {
+			data, ci, err = r.pr.ZeroCopyReadPacketData()
+		}
+		if err != nil {
+			return false, r.fail(err, start)
+		}
+		r.read++
+		r.bytes += uint64(ci.Length)
+		r.capBytes += uint64(len(data))
+		link := r.link
+		if r.ng != nil && len(ci.AncillaryData) > 0 {
+			link, _ = ci.AncillaryData[0].(layers.LinkType)
+		}
+		at := r.stamp(ci.Timestamp)
+		if at < r.start || (r.end != 0 && at > r.end) {
+			r.skipped[SkipOutsideWindow]++
+			continue
+		}
+		if reason := r.dec.decode(data, link, p); reason != reasonNone {
+			r.skipped[reason]++
+			continue
+		}
+		p.At, p.Frame = at, r.read
+		if r.maps != nil {
+			r.mapPacket(p)
+		}
+		r.raw, r.ci, r.rawLink = data, ci, link
+		r.delivered++
+		return true, nil
+	}
+}
+
+// offset returns how many bytes of the (decompressed) file the pcapgo
+// reader has consumed.
+func (r *Reader) offset() int64 { return r.g.pos - int64(r.br.Buffered()) }
+
+// fail ends the stream after a read error on the record that began at
+// byte start. io.EOF before any byte of a record is the clean end.
+func (r *Reader) fail(err error, start int64) error {
+	r.done = true
+	// pcapgo's NgReader turns an EOF inside a block into
+	// io.ErrUnexpectedEOF itself; its io.EOF may follow trailing
+	// non-packet blocks. The pcap reader returns io.EOF also when a record
+	// header is followed by nothing, so that case is told by the offset.
+	if err == io.EOF && r.g.err == nil && (r.ng != nil || r.offset() == start) {
+		return nil
+	}
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF // a record header without its data
+	}
+	at := start
+	switch {
+	case r.g.err != nil:
+		err, at = r.g.err, r.g.badAt
+	case r.ng != nil && isTruncation(err):
+		at = r.g.truncatedAt()
+	}
+	r.err = &CaptureError{File: r.name, Frame: r.read + 1, Offset: at, Err: err}
+	return r.err
+}
+
+// stamp turns a record's timestamp into capture-relative time, clamped so
+// that it never goes backwards. A zero timestamp (a pcapng Simple Packet
+// Block has none) takes the previous record's time.
+func (r *Reader) stamp(ts time.Time) packet.Time {
+	if ts.IsZero() {
+		return r.last
+	}
+	ns := ts.UnixNano()
+	if !r.haveFirst {
+		r.first, r.haveFirst = ns, true
+	}
+	rel := packet.Time(ns - r.first)
+	if rel < r.last {
+		r.reordered++
+		rel = r.last
+	}
+	if rel >= packet.Never {
+		rel = packet.Never - 1
+	}
+	r.last = rel
+	return rel
+}
+
+// Map rewrites address from to address to in every packet delivered from
+// now on: source, destination, and the flow an ICMP error quotes. It puts
+// a capture's hosts onto a scenario's (the CLI's --map 192.168.1.10=web).
+// An IPv4-mapped IPv6 address is taken as the IPv4 address.
+func (r *Reader) Map(from, to netip.Addr) {
+	if r.maps == nil {
+		r.maps = make(map[netip.Addr]netip.Addr)
+	}
+	r.maps[from.Unmap()] = to.Unmap()
+}
+
+func (r *Reader) mapPacket(p *packet.Packet) {
+	if a, ok := r.maps[p.Src]; ok {
+		p.Src = a
+	}
+	if a, ok := r.maps[p.Dst]; ok {
+		p.Dst = a
+	}
+	if p.Inner.IsValid() {
+		if a, ok := r.maps[p.Inner.Src]; ok {
+			p.Inner.Src = a
+		}
+		if a, ok := r.maps[p.Inner.Dst]; ok {
+			p.Inner.Dst = a
+		}
+	}
+}
+
+// Raw returns the record of the packet Next last delivered: its bytes as
+// captured, its capture info (timestamps, lengths, pcapng interface) and its
+// link type, for writing it out again with pcapgo.Writer or NgWriter (the
+// CLI's --write-dropped). data is owned by the Reader and valid only until
+// the next call to Next; copy it to keep it. Before the first packet, all
+// three are zero.
+func (r *Reader) Raw() (data []byte, ci gopacket.CaptureInfo, link layers.LinkType) {
+	return r.raw, r.ci, r.rawLink
+}
+
+// Stats returns the accounting so far. After Next has returned false it
+// covers the whole capture (or as much as could be read).
+func (r *Reader) Stats() Stats {
+	s := Stats{
+		Read: r.read, Delivered: r.delivered,
+		Bytes: r.bytes, CapturedBytes: r.capBytes,
+		ReorderedTimestamps: r.reordered,
+	}
+	// The reason constants are declared in token order, so this is sorted.
+	for reason, n := range r.skipped {
+		if n > 0 {
+			s.Skipped = append(s.Skipped, SkipCount{Reason: SkipReason(reason).String(), Count: n})
+		}
+	}
+	if r.err != nil {
+		s.Truncated, s.Err = true, r.err
+	}
+	return s
+}
+
+// Close releases the file Open opened. It is safe to call more than once.
+func (r *Reader) Close() error {
+	var err error
+	if r.gz != nil {
+		err = r.gz.Close()
+		r.gz = nil
+	}
+	if r.closer != nil {
+		if cerr := r.closer.Close(); err == nil {
+			err = cerr
+		}
+		r.closer = nil
+	}
+	return err
+}

@@ -1,0 +1,141 @@
+package pcap
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// SkipReason says why a capture record was read but not delivered as a
+// packet. Its String is a stable snake_case token for reports (JSON, CSV).
+// The zero SkipReason is reasonNone: the record was delivered.
+type SkipReason uint8
+
+// Skip reasons, in token order.
+const (
+	reasonNone SkipReason = iota
+	// SkipMalformedIP: the IPv4/IPv6 header is invalid (bad version, header
+	// length, total length smaller than the header, bad extension header) or
+	// the link type promised one IP version and the payload is the other.
+	SkipMalformedIP
+	// SkipMalformedLink: the link-layer header is invalid (for example a
+	// Linux SLL address length over 8, a loopback family over 255).
+	SkipMalformedLink
+	// SkipMalformedTransport: the TCP/UDP/ICMP/SCTP header is invalid (TCP
+	// data offset under 5, UDP length under 8).
+	SkipMalformedTransport
+	// SkipMPLS: an MPLS label stack whose payload is not IP (a pseudowire
+	// with control word, say), or a stack deeper than 16 labels.
+	SkipMPLS
+	// SkipNotIP: the frame carries no IP datagram (ARP, LLDP, IS-IS over LLC,
+	// slow protocols, Ethernet loopback, IPX, …).
+	SkipNotIP
+	// SkipOutsideWindow: the packet's capture-relative time is outside
+	// Options.Start..Options.End.
+	SkipOutsideWindow
+	// SkipTruncated: the record ends before the header the filters need (a
+	// frame shorter than its link header, an IP header cut by the snap
+	// length, a TCP header cut before its flags).
+	SkipTruncated
+	// SkipUnsupportedLinkType: the record's link type is none of Ethernet,
+	// Linux SLL/SLL2, raw IP (101, 228, 229) or BSD null/loopback (0, 108).
+	SkipUnsupportedLinkType
+	numReasons
+)
+
+var reasonTokens = [numReasons]string{
+	reasonNone:              "none",
+	SkipMalformedIP:         "malformed_ip",
+	SkipMalformedLink:       "malformed_link",
+	SkipMalformedTransport:  "malformed_transport",
+	SkipMPLS:                "mpls",
+	SkipNotIP:               "not_ip",
+	SkipOutsideWindow:       "outside_window",
+	SkipTruncated:           "truncated",
+	SkipUnsupportedLinkType: "unsupported_link_type",
+}
+
+// String returns the reason's stable token, such as "not_ip".
+func (r SkipReason) String() string {
+	if r < numReasons {
+		return reasonTokens[r]
+	}
+	return fmt.Sprintf("skip_reason_%d", uint8(r))
+}
+
+// SkipCount is how many records were skipped for one reason.
+type SkipCount struct {
+	Reason string
+	Count  uint64
+}
+
+// Stats accounts for every record a Reader has read so far:
+// Read == Delivered + the sum of Skipped counts, always. The engine splits
+// Delivered into forwarded and dropped.
+//
+// The zero Stats is a reader that has read nothing.
+type Stats struct {
+	// Read counts the packet records read: every pcap record, and every
+	// pcapng EPB, SPB and OPB, whether delivered or skipped. It is also the
+	// last frame number handed out.
+	Read uint64
+	// Delivered counts the packets returned by Next.
+	Delivered uint64
+	// Skipped counts the skipped records per reason, sorted by reason token;
+	// reasons with no records are left out.
+	Skipped []SkipCount
+	// Bytes is the sum of the original (on-the-wire) lengths of the records
+	// read; CapturedBytes the sum of their captured lengths.
+	Bytes, CapturedBytes uint64
+	// ReorderedTimestamps counts delivered or skipped records whose
+	// timestamp was earlier than the one before and was clamped to it.
+	ReorderedTimestamps uint64
+	// Truncated reports whether the capture was not read whole: Next
+	// stopped with a *CaptureError (a truncated or corrupt file).
+	Truncated bool
+	// Err is the error that ended the capture early, nil after a clean end.
+	Err error
+}
+
+// SkippedTotal returns the sum of the Skipped counts.
+func (s Stats) SkippedTotal() uint64 {
+	var n uint64
+	for _, c := range s.Skipped {
+		n += c.Count
+	}
+	return n
+}
+
+// CaptureError reports a capture file that could not be read whole: its
+// header is unreadable, or a record or block is truncated or corrupt. Frame
+// is the 1-based frame number that was being read (0 for the file header),
+// Offset the byte offset where reading of that record began (for pcapng, the
+// first block read for it). Packets before Frame were delivered.
+type CaptureError struct {
+	File   string
+	Frame  uint64
+	Offset int64
+	Err    error
+}
+
+// Error formats e as "file.pcap: frame 12 at byte 3456: unexpected EOF
+// (capture not read whole)", or "file.pcap: header: …" for the file header.
+func (e *CaptureError) Error() string {
+	if e.Frame == 0 {
+		return fmt.Sprintf("%s: file header: %v", e.File, e.Err)
+	}
+	return fmt.Sprintf("%s: frame %d at byte %d: %v (capture not read whole)", e.File, e.Frame, e.Offset, e.Err)
+}
+
+// Unwrap returns the underlying error, so errors.Is(err, io.ErrUnexpectedEOF)
+// holds for a file cut in the middle of a record.
+func (e *CaptureError) Unwrap() error { return e.Err }
+
+// errBlockTooLarge and friends are the guard's findings; see guard.go.
+var (
+	errRecordTooLarge = errors.New("record too large")
+	errBadBlock       = errors.New("corrupt pcapng block")
+)
+
+// isTruncation reports whether err means the file ended inside a record.
+func isTruncation(err error) bool { return errors.Is(err, io.ErrUnexpectedEOF) }
