@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -29,9 +30,15 @@ type Generator struct {
 // session, step). The same flows and seed always give the same packets.
 // Errors are *FieldError naming the flow and field.
 func New(flows []Flow, seed uint64) (*Generator, error) {
+	return newGenerator(flows, seed, MaxPackets)
+}
+
+// newGenerator is New with a packet limit (tests lower it).
+func newGenerator(flows []Flow, seed uint64, maxPackets int) (*Generator, error) {
 	b := &builder{
-		flows: flows,
-		rng:   rand.New(rand.NewPCG(seed, seed^pcgStream)),
+		flows:      flows,
+		rng:        rand.New(rand.NewPCG(seed, seed^pcgStream)),
+		maxPackets: maxPackets,
 	}
 	index := make(map[string]int, len(flows))
 	for i := range flows {
@@ -114,12 +121,17 @@ type session struct {
 	inner        packet.Tuple
 }
 
-// item is a packet being built: addresses and ports are filled in once
-// ports are allocated.
+// item is a packet being laid out: the fields that differ from packet to
+// packet of a session. Addresses, ports and protocol come from its session
+// when the Generator is built. It is 32 bytes and pointer-free, so that
+// laying out millions of packets stays cheap for the garbage collector.
 type item struct {
-	p    packet.Packet
-	sess int32
-	back bool // server→client (or for ICMP errors: unused)
+	At                 packet.Time
+	Seq, Ack, Length   uint32
+	sess               int32
+	Flags              packet.TCPFlags
+	ICMPType, ICMPCode uint8
+	back               bool // server→client
 }
 
 // builder holds the state of New.
@@ -130,23 +142,25 @@ type builder struct {
 	sessions []session
 	first    []int // first session index per flow
 	err      error
+	// maxPackets is the most items layout may make (MaxPackets).
+	maxPackets int
 }
 
 // emit appends a packet of the current session at time at, in the
 // direction back (server→client) or not, and returns it for the caller to
 // fill. It returns a scratch packet and records an error once MaxPackets
 // is exceeded.
-func (b *builder) emit(at packet.Time, back bool) *packet.Packet {
-	if len(b.items) >= MaxPackets {
+func (b *builder) emit(at packet.Time, back bool) *item {
+	if len(b.items) >= b.maxPackets {
 		if b.err == nil {
 			s := &b.sessions[len(b.sessions)-1]
 			f := &b.flows[s.flow]
-			b.err = f.errorf("count", "the flows make more than %d packets (at flow %q session %d)", MaxPackets, f.Name, s.idx+1)
+			b.err = f.errorf("count", "the flows make more than %d packets (at flow %q session %d)", b.maxPackets, f.Name, s.idx+1)
 		}
 		b.items = b.items[:0]
 	}
-	b.items = append(b.items, item{p: packet.Packet{At: at}, sess: int32(len(b.sessions) - 1), back: back})
-	return &b.items[len(b.items)-1].p
+	b.items = append(b.items, item{At: at, sess: int32(len(b.sessions) - 1), back: back})
+	return &b.items[len(b.items)-1]
 }
 
 // resolveQuotes points each ICMP error session at the quoted flow's
@@ -193,39 +207,20 @@ func (b *builder) tuple(s *session) packet.Tuple {
 	return t
 }
 
-// generator fills addresses and ports into every item, sorts them, and
-// builds the Generator.
+// generator sorts the items, turns them into packets with their
+// session's addresses and ports, and builds the Generator.
 func (b *builder) generator() *Generator {
-	for i := range b.items {
-		it := &b.items[i]
-		s := &b.sessions[it.sess]
-		f := &b.flows[s.flow]
-		p := &it.p
-		p.Proto = f.proto()
-		p.Src, p.Dst = s.client, s.peer
-		switch {
-		case f.Kind == ICMPEcho:
-			p.ICMPID = s.sport
-		case f.Kind == ICMPError:
-			p.Inner = s.inner
-		case f.hasPorts():
-			p.SrcPort, p.DstPort = s.sport, s.dport
-		}
-		if it.back {
-			p.Src, p.Dst = p.Dst, p.Src
-			p.SrcPort, p.DstPort = p.DstPort, p.SrcPort
-		}
+	// Items were appended in (flow, session, step) order, so sorting by
+	// (time, item index) gives (time, flow order, session, step).
+	order := make([]int32, len(b.items))
+	for i := range order {
+		order[i] = int32(i)
 	}
-	// Items were appended in (flow, session, step) order, so a stable sort
-	// by time gives (time, flow order, session, step).
-	slices.SortStableFunc(b.items, func(x, y item) int {
-		switch {
-		case x.p.At < y.p.At:
-			return -1
-		case x.p.At > y.p.At:
-			return 1
+	slices.SortFunc(order, func(x, y int32) int {
+		if c := cmp.Compare(b.items[x].At, b.items[y].At); c != 0 {
+			return c
 		}
-		return 0
+		return cmp.Compare(x, y)
 	})
 	g := &Generator{
 		pkts:  make([]packet.Packet, len(b.items)),
@@ -233,8 +228,8 @@ func (b *builder) generator() *Generator {
 		flows: make([]string, len(b.flows)),
 		infos: make([]FlowInfo, len(b.sessions)),
 	}
-	for i := range b.items {
-		g.pkts[i] = b.items[i].p
+	for i, j := range order {
+		b.packet(&g.pkts[i], &b.items[j])
 	}
 	for i := range b.flows {
 		g.flows[i] = b.flows[i].Name
@@ -250,6 +245,28 @@ func (b *builder) generator() *Generator {
 			Start: s.start, End: s.end, Packets: s.n}
 	}
 	return g
+}
+
+// packet fills *p from it and its session.
+func (b *builder) packet(p *packet.Packet, it *item) {
+	s := &b.sessions[it.sess]
+	f := &b.flows[s.flow]
+	*p = packet.Packet{
+		At: it.At, Src: s.client, Dst: s.peer, Proto: f.proto(), Flags: it.Flags,
+		ICMPType: it.ICMPType, ICMPCode: it.ICMPCode, Seq: it.Seq, Ack: it.Ack, Length: it.Length,
+	}
+	switch {
+	case f.Kind == ICMPEcho:
+		p.ICMPID = s.sport
+	case f.Kind == ICMPError:
+		p.Inner = s.inner
+	case f.hasPorts():
+		p.SrcPort, p.DstPort = s.sport, s.dport
+	}
+	if it.back {
+		p.Src, p.Dst = p.Dst, p.Src
+		p.SrcPort, p.DstPort = p.DstPort, p.SrcPort
+	}
 }
 
 // String describes the generator for debugging: its packet and session

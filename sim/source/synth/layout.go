@@ -119,7 +119,7 @@ func (b *builder) layout() error {
 			s.n = len(b.items) - s.first
 			s.end = s.start
 			for _, it := range b.items[s.first:] {
-				s.end = max(s.end, it.p.At)
+				s.end = max(s.end, it.At)
 			}
 		}
 	}

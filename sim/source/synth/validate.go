@@ -247,11 +247,11 @@ func (f *Flow) validateNumbers() error {
 }
 
 func (f *Flow) validateKind() error {
-	if f.hasPorts() && f.DstPort == 0 {
-		return f.errorf("dst_port", "dst_port is required for %s flows", packet.ProtoName(f.proto()))
-	}
 	switch f.Kind {
 	case TCP:
+		if f.DstPort == 0 {
+			return f.errorf("dst_port", "dst_port is required for tcp flows")
+		}
 		switch f.Close {
 		case "", CloseFIN, CloseRST, CloseNone:
 		default:
@@ -271,6 +271,9 @@ func (f *Flow) validateKind() error {
 			case packet.ProtoTCP, packet.ProtoUDP, packet.ProtoICMP, packet.ProtoICMPv6:
 				return f.errorf("proto", "proto %d is %s: use kind %s", f.Proto, packet.ProtoName(f.Proto), otherKindFor(f.Proto))
 			}
+		}
+		if f.hasPorts() && f.DstPort == 0 {
+			return f.errorf("dst_port", "dst_port is required for %s flows", packet.ProtoName(f.proto()))
 		}
 	case ICMPError:
 		if f.Quote == "" {

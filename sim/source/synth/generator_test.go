@@ -1,0 +1,200 @@
+package synth
+
+import (
+	"math"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/ctsim/ctsim/sim/packet"
+)
+
+// mixed is a set of flows of every kind, used by the determinism,
+// ordering and allocation tests.
+func mixed() []Flow {
+	return []Flow{
+		{Name: "web", Kind: TCP, Client: cli4, Server: srv4, DstPort: 443, Count: 20, Every: 500 * time.Millisecond, Poisson: true, Exchanges: 3},
+		{Name: "dns", Kind: UDP, Client: cli4, Server: srv4, DstPort: 53, Count: 20, Every: time.Second, Poisson: true},
+		{Name: "ping6", Kind: ICMPEcho, Client: cli6, Server: srv6, Requests: 4},
+		{Name: "pmtu", Kind: ICMPError, Client: rtr4, Quote: "web", Start: ms(15)},
+		{Name: "gre", Kind: Other, Proto: packet.ProtoGRE, Client: cli4, Server: srv4, Requests: 3},
+	}
+}
+
+// TestDeterminism checks that the same flows and seed give the same
+// packets, and that the seed changes Poisson arrivals, sequence numbers and
+// ports (DESIGN.md "Time": the same input and seed give byte-identical
+// output; STYLE.md anti-pattern 1).
+func TestDeterminism(t *testing.T) {
+	run := func(seed uint64) []packet.Packet {
+		g, err := New(mixed(), seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return all(t, g)
+	}
+	a, b, c := run(7), run(7), run(8)
+	if !slices.Equal(a, b) {
+		t.Error("two runs with seed 7 differ")
+	}
+	if slices.Equal(a, c) {
+		t.Error("seeds 7 and 8 give the same packets")
+	}
+}
+
+// TestPoissonArrivals checks that Poisson session starts are seeded
+// exponential gaps with mean Every: the mean of 2000 gaps is within 10 % of
+// Every, gaps vary, and the first session starts at Start.
+func TestPoissonArrivals(t *testing.T) {
+	c := cli4
+	c.Ports = packet.PortRange{Lo: 1024, Hi: 65535}
+	f := Flow{Name: "p", Kind: UDP, Client: c, Server: srv4, DstPort: 53, NoReply: true,
+		Start: 3 * time.Second, Count: 2000, Every: 100 * time.Millisecond, Poisson: true}
+	infos := gen(t, f).Flows()
+	if infos[0].Start != packet.Time(3*time.Second) {
+		t.Errorf("first session at %s, want 3s", infos[0].Start)
+	}
+	var sum, sumSq float64
+	for i := 1; i < len(infos); i++ {
+		gap := infos[i].Start.Sub(infos[i-1].Start).Seconds()
+		sum += gap
+		sumSq += gap * gap
+	}
+	n := float64(len(infos) - 1)
+	mean := sum / n
+	sd := math.Sqrt(sumSq/n - mean*mean)
+	if math.Abs(mean-0.1) > 0.01 {
+		t.Errorf("mean gap %.4fs, want 0.1s ± 10%%", mean)
+	}
+	// An exponential distribution's standard deviation equals its mean.
+	if math.Abs(sd-0.1) > 0.02 {
+		t.Errorf("gap standard deviation %.4fs, want ≈ 0.1s", sd)
+	}
+}
+
+// TestPacketOrder checks that packets come out in non-decreasing time,
+// and that packets at the same instant keep (flow order, session, step)
+// order (STYLE.md lesson 7: ties broken by sequence, never by map order).
+func TestPacketOrder(t *testing.T) {
+	pkts := all(t, gen(t, mixed()...))
+	for i := 1; i < len(pkts); i++ {
+		if pkts[i].At < pkts[i-1].At {
+			t.Fatalf("packet %d at %s after packet at %s", i, pkts[i].At, pkts[i-1].At)
+		}
+	}
+	// Two flows starting together: the first flow's packet comes first.
+	g := gen(t,
+		Flow{Name: "b", Kind: UDP, Client: cli4, Server: srv4, DstPort: 2},
+		Flow{Name: "a", Kind: UDP, Client: cli4, Server: srv4, DstPort: 1})
+	var names []string
+	for _, p := range all(t, g) {
+		names = append(names, g.FlowName(p.Tuple()))
+	}
+	if want := []string{"b", "a", "b", "a"}; !slices.Equal(names, want) {
+		t.Errorf("order %v, want %v", names, want)
+	}
+}
+
+// TestFlowsAndNames checks FlowInfo per session and FlowName in both
+// directions; every session of a flow carries the flow's own name.
+func TestFlowsAndNames(t *testing.T) {
+	g := gen(t, mixed()...)
+	infos := g.Flows()
+	counts := map[string]int{}
+	total := 0
+	for i, fi := range infos {
+		counts[fi.Name]++
+		total += fi.Packets
+		if fi.End < fi.Start {
+			t.Errorf("session %d: end %s before start %s", i, fi.End, fi.Start)
+		}
+		for _, tu := range []packet.Tuple{fi.Tuple, fi.Tuple.Reverse()} {
+			if got := g.FlowName(tu); got != fi.Name {
+				t.Errorf("FlowName(%s) = %q, want %q", tu, got, fi.Name)
+			}
+		}
+	}
+	if want := map[string]int{"web": 20, "dns": 20, "ping6": 1, "pmtu": 1, "gre": 1}; !mapsEqual(counts, want) {
+		t.Errorf("sessions per flow %v, want %v", counts, want)
+	}
+	if total != g.Len() {
+		t.Errorf("sessions hold %d packets, Len is %d", total, g.Len())
+	}
+	if got := g.FlowName(packet.Tuple{Src: netip.MustParseAddr("203.0.113.9"), Dst: srv4.Addr, Proto: 6}); got != "" {
+		t.Errorf("FlowName(unknown) = %q, want \"\"", got)
+	}
+	for _, p := range all(t, g) {
+		if g.FlowName(p.Tuple()) == "" {
+			t.Errorf("packet %s has no flow name", &p)
+		}
+	}
+	g.Reset()
+	if n := len(all(t, g)); n != g.Len() {
+		t.Errorf("after Reset: %d packets, want %d", n, g.Len())
+	}
+}
+
+func mapsEqual(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// TestNextDoesNotAllocate checks that Next and FlowName allocate nothing
+// once the generator is built (STYLE.md lesson 4; packet.Source contract).
+func TestNextDoesNotAllocate(t *testing.T) {
+	g := gen(t, mixed()...)
+	var p packet.Packet
+	allocs := testing.AllocsPerRun(1000, func() {
+		ok, _ := g.Next(&p)
+		if !ok {
+			g.Reset()
+		}
+		_ = g.FlowName(p.Tuple())
+	})
+	if allocs != 0 {
+		t.Errorf("Next + FlowName: %v allocs per packet, want 0", allocs)
+	}
+}
+
+func BenchmarkNext(b *testing.B) {
+	flows := mixed()
+	flows[0].Count, flows[1].Count = 2000, 2000
+	g := gen(b, flows...)
+	var p packet.Packet
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if ok, _ := g.Next(&p); !ok {
+			g.Reset()
+		}
+	}
+}
+
+func BenchmarkNew(b *testing.B) {
+	flows := mixed()
+	flows[0].Count, flows[1].Count = 2000, 2000
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := New(flows, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestItemSize pins the size of a laid-out packet, which bounds New's
+// memory: MaxPackets items take 128 MiB besides the packets themselves
+// (STYLE.md lesson 1: sizes measured and written down).
+func TestItemSize(t *testing.T) {
+	if got := unsafe.Sizeof(item{}); got != 32 {
+		t.Errorf("item is %d bytes, want 32", got)
+	}
+}
