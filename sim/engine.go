@@ -95,6 +95,13 @@ func New(inv firewall.Inventory, opt Options) (*Engine, error) {
 	}
 	e.nextSweep = Time(e.opt.SweepInterval)
 
+	for i := range e.inv.Interfaces {
+		// The rules are keyed by interface ID; a scenario may give only a
+		// name.
+		if in := &e.inv.Interfaces[i]; in.ID == "" {
+			in.ID = in.Name
+		}
+	}
 	var err error
 	if e.net, err = buildNetwork(&e.inv, e.auto); err != nil {
 		return nil, err
@@ -130,6 +137,7 @@ func New(inv firewall.Inventory, opt Options) (*Engine, error) {
 			Allowance:         f.allowance,
 			Profile:           opt.Profile,
 			NoMidStreamPickup: opt.NoMidStreamPickup,
+			Capacity:          f.allowance,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("%sinterface %s: %w", prefix(e.inv.Interfaces[i].Origin), f.name, err)
@@ -159,6 +167,9 @@ func (e *Engine) interfaceIndex(key string) int {
 func (e *Engine) timeoutsFor(i int) (conntrack.Timeouts, error) {
 	in := &e.inv.Interfaces[i]
 	tm := conntrack.TimeoutsFor(in.InstanceType)
+	if e.opt.Profile == conntrack.ProfileLinux {
+		tm.UDPStream = conntrack.LinuxTimeouts().UDPStream
+	}
 	if in.Tracking.TCPEstablished != 0 {
 		tm.TCPEstablished = in.Tracking.TCPEstablished
 	}
@@ -177,7 +188,7 @@ func (e *Engine) timeoutsFor(i int) (conntrack.Timeouts, error) {
 // compile compiles e.inv and points every interface and subnet at its
 // compiled filters. The generation advances by one.
 func (e *Engine) compile() error {
-	rs, err := firewall.Compile(&e.inv, e.lim)
+	rs, err := firewall.CompileGeneration(&e.inv, e.lim, e.gen+1)
 	if err != nil {
 		return err
 	}
@@ -185,9 +196,13 @@ func (e *Engine) compile() error {
 	e.gen++
 	for i := range e.net.ifaces {
 		f := &e.net.ifaces[i]
+		in := &e.inv.Interfaces[f.inv]
 		f.sg = nil
-		if f.inVPC() && len(e.inv.Interfaces[f.inv].Groups) > 0 {
-			f.sg = rs.InterfaceSG(e.inv.Interfaces[f.inv].ID)
+		// An AWS service interface without groups (a NAT gateway) has no
+		// security group; an instance without groups has its VPC's
+		// default group, which Compile supplies.
+		if f.inVPC() && (in.Service == "" || len(in.Groups) > 0) {
+			f.sg = rs.InterfaceSG(in.ID)
 		}
 	}
 	for i := range e.net.subnets {

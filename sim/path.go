@@ -227,10 +227,12 @@ func (e *Engine) sgDecide(f *iface, dir firewall.Direction, q *Packet, fl *flowS
 			return false, 0
 		}
 		e.defer1(tbl, conntrack.Match{}, false)
-	} else if _, ok := tbl.Insert(q, e.now, e.gen); !ok {
+	} else if m, ok := tbl.Insert(q, e.now, e.gen); !ok {
 		st.Action, st.Reason = firewall.Deny, firewall.ReasonAllowanceExceeded
 		e.push(st)
 		return false, 0
+	} else if m.Refused {
+		st.Note = "allowed by a rule; this packet creates no tracking entry"
 	}
 	fl.expiredAt[side] = 0
 	st.Action, st.Reason = firewall.Allow, firewall.ReasonSGRule
