@@ -377,16 +377,19 @@ func (t *Table) Sweep(now packet.Time, max int, out []Expiry) []Expiry {
 	if max <= 0 || max > n {
 		max = n
 	}
-	for visited := 0; visited < max; visited++ {
+	for visited := 0; visited < max; {
 		e := &t.slots[t.cursor]
 		if e.tag != 0 {
 			if at := deadline(e.lastSeen, t.tm.timeout(e)); now >= at {
 				out = append(out, expiryOf(e, at))
 				t.expire(t.cursor)
-				continue // re-examine the slot: an entry may have shifted in
+				// Re-examine the slot, without counting a new visit: an
+				// entry may have shifted into it.
+				continue
 			}
 		}
 		t.cursor = (t.cursor + 1) & int(t.mask)
+		visited++
 	}
 	return out
 }

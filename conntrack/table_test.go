@@ -1,0 +1,372 @@
+package conntrack
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/ctsim/ctsim/sim/packet"
+)
+
+// TestOtherProtocolsTrackedByAddressesFor600s checks SPEC.md §8 #10 and
+// CT3: GRE A→P at t0; P→A at t300 is a reply; with no traffic since t0,
+// P→A at t601 finds the entry expired at t600 (edges at 600 s ± 1 ns).
+func TestOtherProtocolsTrackedByAddressesFor600s(t *testing.T) {
+	const out, back = "gre 10.0.1.10 > 192.0.2.50", "gre 192.0.2.50 > 10.0.1.10"
+	tests := []struct {
+		probe packet.Time
+		found bool
+	}{
+		{at(300), true},
+		{at(600) - 1, true},
+		{at(600), false},
+		{at(600) + 1, false},
+		{at(601), false},
+	}
+	for _, tc := range tests {
+		tb := newTable(t, Config{})
+		send(t, tb, out, 0)
+		m := seen(tb, back, tc.probe)
+		if m.Found != tc.found {
+			t.Errorf("probe at %v: found=%v, want %v", tc.probe, m.Found, tc.found)
+		}
+		if m.Found && m.Dir != Reply {
+			t.Errorf("probe at %v: dir %v, want reply", tc.probe, m.Dir)
+		}
+		if !m.Found && m.ExpiredAt != at(600) {
+			t.Errorf("probe at %v: ExpiredAt %v, want 600s", tc.probe, m.ExpiredAt)
+		}
+	}
+}
+
+// TestNitroV6EstablishedTimeout checks SPEC.md §8 #16a/b: after a
+// handshake at t0, data at t86400 passes on a default instance (432000 s)
+// but data at t400 finds the entry gone on Nitro v6 (350 s); edges at
+// 350 s ± 1 ns.
+func TestNitroV6EstablishedTimeout(t *testing.T) {
+	tests := []struct {
+		name    string
+		profile string
+		probe   packet.Time
+		found   bool
+	}{
+		{"#16a default at 86400s", "", at(86400), true},
+		{"default at 432000s-1ns", "", at(432000) - 1, true},
+		{"default at 432000s", "", at(432000), false},
+		{"#16b nitro-v6 at 400s", "nitro-v6", at(400), false},
+		{"nitro-v6 at 350s-1ns", "nitro-v6", at(350) - 1, true},
+		{"nitro-v6 at 350s", "nitro-v6", at(350), false},
+		{"nitro-v6 at 350s+1ns", "nitro-v6", at(350) + 1, false},
+	}
+	for _, tc := range tests {
+		tb := newTable(t, Config{Timeouts: TimeoutsFor(tc.profile)})
+		send(t, tb, c2s("S"), 0)
+		send(t, tb, s2c("S."), 0)
+		send(t, tb, c2s("."), 0)
+		if m := seen(tb, s2c("P."), tc.probe); m.Found != tc.found {
+			t.Errorf("%s: found=%v, want %v", tc.name, m.Found, tc.found)
+		}
+	}
+}
+
+// TestICMPEchoTrackedWithICMPTimeout: an echo request creates an entry the
+// reply matches in the Reply direction (SPEC.md §8 #6, CT8); it expires
+// after Timeouts.ICMP (30 s, Linux's value, §5.1) at the T−1ns/T edges.
+func TestICMPEchoTrackedWithICMPTimeout(t *testing.T) {
+	const req, rep = "icmp 198.51.100.7 > 10.0.1.10 echo-request id=7", "icmp 10.0.1.10 > 198.51.100.7 echo-reply id=7"
+	tb := newTable(t, Config{})
+	send(t, tb, req, 0)
+	if m := seen(tb, rep, at(0.01)); !m.Found || m.Dir != Reply || m.State != StateUnreplied {
+		t.Fatalf("echo reply: %+v", m)
+	}
+	if m := seen(tb, "icmp 10.0.1.10 > 198.51.100.7 echo-reply id=8", at(0.01)); m.Found {
+		t.Errorf("a reply with another identifier matched: %+v", m)
+	}
+	if m := seen(tb, rep, at(30)-1); !m.Found {
+		t.Errorf("at 30s-1ns: not found")
+	}
+	if m := seen(tb, rep, at(30)); m.Found || m.ExpiredAt != at(30) {
+		t.Errorf("at 30s: %+v, want expired at 30s", m)
+	}
+	// Timestamp request/reply share a class entry, apart from echo.
+	send(t, tb, "icmp 10.0.1.10 > 10.0.2.7 type=13", at(40))
+	if m := seen(tb, "icmp 10.0.2.7 > 10.0.1.10 type=14", at(41)); !m.Found || m.Dir != Reply {
+		t.Errorf("timestamp reply: %+v", m)
+	}
+	if m := seen(tb, "icmp 10.0.2.7 > 10.0.1.10 echo-reply id=13", at(41)); m.Found {
+		t.Errorf("an echo reply matched the timestamp entry: %+v", m)
+	}
+}
+
+// icmpError builds an ICMP error from router to the quoted packet's
+// source, quoting it.
+func icmpError(router string, quoted string, proto uint8, typ, code uint8) *packet.Packet {
+	q := pkt(quoted)
+	p := pkt(fmt.Sprintf("icmp %s > %s type=%d code=%d", router, q.Src, typ, code))
+	p.Proto = proto
+	p.Inner = q.Tuple()
+	return p
+}
+
+// TestLookupRelatedFindsTheQuotedFlow checks SPEC.md §8 #34 at table level:
+// a "fragmentation needed" error quoting A's tracked packet is found with
+// LookupRelated in the Reply direction; ICMP errors never create entries
+// nor refresh the flow (the AWS profile refusing them is the caller's
+// decision, §2.7; Linux admits them as RELATED, §5.4).
+func TestLookupRelatedFindsTheQuotedFlow(t *testing.T) {
+	tb := newTable(t, Config{})
+	send(t, tb, s2c("S"), 0) // A (10.0.2.7:443) is the client here
+	send(t, tb, c2s("S."), 0)
+	send(t, tb, s2c("."), 0)
+	e := icmpError("192.0.2.1", s2c("P."), packet.ProtoICMP, 3, 4)
+	m := tb.LookupRelated(e, at(1))
+	if !m.Found || !m.Related || m.Dir != Reply || m.State != StateEstablished {
+		t.Fatalf("related: %+v", m)
+	}
+	// Quoting the other direction gives the Original direction.
+	if m := tb.LookupRelated(icmpError("192.0.2.1", c2s("P."), packet.ProtoICMP, 11, 0), at(1)); !m.Found || m.Dir != Original {
+		t.Errorf("related, reverse: %+v", m)
+	}
+	if m := tb.Lookup(e, at(1)); m.Found {
+		t.Errorf("plain Lookup of the error found %+v", m)
+	}
+	tb.Update(m, e, at(5)) // must not refresh
+	if im, ok := tb.Insert(e, at(5), 0); !ok || im.Found || !im.Refused {
+		t.Errorf("Insert of an ICMP error: %+v ok=%v, want refused", im, ok)
+	}
+	if got := tb.Len(); got != 1 {
+		t.Errorf("entries %d, want 1", got)
+	}
+	// IPv6: packet too big quoting a tracked flow.
+	send(t, tb, "udp [2001:db8::1]:5000 > [2001:db8::2]:53", 0)
+	e6 := icmpError("2001:db8::ff", "udp [2001:db8::1]:5000 > [2001:db8::2]:53", packet.ProtoICMPv6, 2, 0)
+	if m := tb.LookupRelated(e6, at(1)); !m.Found || m.Dir != Reply {
+		t.Errorf("ICMPv6 related: %+v", m)
+	}
+	if m := tb.LookupRelated(pkt("icmp 10.0.0.1 > 10.0.0.2 echo-request id=1"), at(1)); m.Found {
+		t.Errorf("LookupRelated of a non-error found %+v", m)
+	}
+}
+
+// TestIPv4AndIPv6FlowsAreSeparate: the same ports over IPv4 and over IPv6
+// (even IPv4-mapped IPv6) are different entries (SPEC.md §2.2: "IPv4 and
+// IPv6 traffic are separate").
+func TestIPv4AndIPv6FlowsAreSeparate(t *testing.T) {
+	tb := newTable(t, Config{})
+	send(t, tb, "tcp 10.0.0.1:1000 > 10.0.0.2:80 S", 0)
+	for _, line := range []string{
+		"tcp [::ffff:10.0.0.2]:80 > [::ffff:10.0.0.1]:1000 S.",
+		"tcp [2001:db8::2]:80 > [2001:db8::1]:1000 S.",
+	} {
+		if m := seen(tb, line, at(1)); m.Found {
+			t.Errorf("%s matched the IPv4 entry", line)
+		}
+	}
+	send(t, tb, "tcp [::ffff:10.0.0.1]:1000 > [::ffff:10.0.0.2]:80 S", 0)
+	send(t, tb, "tcp [2001:db8::1]:1000 > [2001:db8::2]:80 S", 0)
+	if got := tb.Len(); got != 3 {
+		t.Errorf("entries %d, want 3", got)
+	}
+	if m := seen(tb, "tcp 10.0.0.2:80 > 10.0.0.1:1000 S.", at(1)); !m.Found || m.Dir != Reply {
+		t.Errorf("IPv4 reply: %+v", m)
+	}
+}
+
+// TestAllowanceExhaustionAndRecovery checks SPEC.md §2.6: with the
+// allowance used up, a packet needing a new entry is refused and counted
+// (conntrack_allowance_exceeded); existing entries keep working; once an
+// entry expires, a new connection fits again without any sweep, and the
+// reclaimed expiry is reported by the next Sweep.
+func TestAllowanceExhaustionAndRecovery(t *testing.T) {
+	tb := newTable(t, Config{Allowance: 2})
+	if got := tb.Available(); got != 2 {
+		t.Fatalf("Available = %d, want 2", got)
+	}
+	send(t, tb, "udp 10.0.0.1:1000 > 10.0.0.2:53", 0)
+	send(t, tb, "udp 10.0.0.1:1001 > 10.0.0.2:53", at(10))
+	if got := tb.Available(); got != 0 {
+		t.Errorf("Available = %d, want 0", got)
+	}
+	if _, ok := tb.Insert(pkt("udp 10.0.0.1:1002 > 10.0.0.2:53"), at(20), 0); ok {
+		t.Fatal("third entry admitted over the allowance")
+	}
+	if s := tb.Stats(); s.AllowanceExceeded != 1 || s.Entries != 2 {
+		t.Errorf("stats %+v", s)
+	}
+	if m := seen(tb, "udp 10.0.0.2:53 > 10.0.0.1:1001", at(20)); !m.Found {
+		t.Error("existing entry stopped working when the table was full")
+	}
+	// Untracked or refused packets use no entry and are not counted.
+	if m, ok := tb.Insert(pkt("tcp 10.0.0.1:5 > 10.0.0.2:6 R"), at(20), 0); !ok || !m.Refused {
+		t.Errorf("RST with a full table: %+v ok=%v", m, ok)
+	}
+	// At t29.999999999 the first entry is still live (last packet t0).
+	if _, ok := tb.Insert(pkt("udp 10.0.0.1:1002 > 10.0.0.2:53"), at(30)-1, 0); ok {
+		t.Error("admitted before any entry expired")
+	}
+	// At t30 the first entry has expired: the insert reclaims its slot.
+	m, ok := tb.Insert(pkt("udp 10.0.0.1:1002 > 10.0.0.2:53"), at(30), 0)
+	if !ok || !m.Found {
+		t.Fatalf("insert after expiry: %+v ok=%v", m, ok)
+	}
+	if s := tb.Stats(); s.AllowanceExceeded != 2 || s.Expired != 1 || s.Entries != 2 || s.Peak != 2 {
+		t.Errorf("stats %+v", s)
+	}
+	exp := tb.Sweep(at(30), 0, nil)
+	want := Expiry{Tuple: pkt("udp 10.0.0.1:1000 > 10.0.0.2:53").Tuple(), At: at(30), State: StateUnreplied, Gen: 1}
+	if len(exp) != 1 || exp[0] != want {
+		t.Errorf("Sweep after reclaim = %+v, want [%+v]", exp, want)
+	}
+	if got := newTable(t, Config{}).Available(); got != -1 {
+		t.Errorf("unlimited Available = %d, want -1", got)
+	}
+}
+
+// TestSweepIsIncrementalAndReportsExpiryTime: Sweep visits at most max
+// slots per call, covers the whole table over successive calls, reports
+// each expiry once at last+timeout in the original direction, in the same
+// order on every run (SPEC.md §2.4 timeouts; STYLE.md lessons 7 and 9).
+func TestSweepIsIncrementalAndReportsExpiryTime(t *testing.T) {
+	run := func() []Expiry {
+		tb := newTable(t, Config{})
+		for i := range 100 {
+			send(t, tb, fmt.Sprintf("udp 10.0.0.1:%d > 10.0.0.2:53", 1000+i), at(float64(i)))
+		}
+		all := tb.Sweep(at(200), 8, nil)
+		if len(all) == 0 || len(all) >= 50 {
+			t.Fatalf("one Sweep(max=8) of 256 slots expired %d of 100 entries", len(all))
+		}
+		for range 40 {
+			all = tb.Sweep(at(200), 8, all)
+		}
+		if tb.Len() != 0 {
+			t.Errorf("%d entries left after sweeping", tb.Len())
+		}
+		return all
+	}
+	a, b := run(), run()
+	if len(a) != 100 {
+		t.Fatalf("%d expiries, want 100", len(a))
+	}
+	if !slices.Equal(a, b) {
+		t.Error("sweep order differs between two identical runs")
+	}
+	seenPort := map[uint16]bool{}
+	for _, e := range a {
+		i := int(e.Tuple.SrcPort) - 1000
+		if e.At != at(float64(i)+30) || e.Tuple.DstPort != 53 || seenPort[e.Tuple.SrcPort] {
+			t.Errorf("bad expiry %+v", e)
+		}
+		seenPort[e.Tuple.SrcPort] = true
+	}
+}
+
+// TestSweepKeepsLiveEntries: a sweep at T−1ns removes nothing, at T it
+// removes the entry (SPEC.md §2.4 UDP 30 s).
+func TestSweepKeepsLiveEntries(t *testing.T) {
+	tb := newTable(t, Config{})
+	send(t, tb, query, at(1))
+	if out := tb.Sweep(at(31)-1, 0, nil); len(out) != 0 || tb.Len() != 1 {
+		t.Errorf("sweep at T-1ns removed %v", out)
+	}
+	if out := tb.Sweep(at(31), 0, nil); len(out) != 1 || out[0].At != at(31) || tb.Len() != 0 {
+		t.Errorf("sweep at T: %v", out)
+	}
+}
+
+// TestSetTimeoutsAppliesToExistingEntries: lowering the UDP stream
+// timeout on a live ENI shortens existing streams (SPEC.md §2.4, AWS-WN-2311
+// "EC2 will now purge these sessions at the specified timeout value"), and
+// a full table reclaims entries the new timeouts expired.
+func TestSetTimeoutsAppliesToExistingEntries(t *testing.T) {
+	tb := newTable(t, Config{Allowance: 1})
+	for i, line := range []string{query, resp, query, resp} {
+		send(t, tb, line, at(float64(i)))
+	}
+	if m := seen(tb, resp, at(100)); !m.Found || m.State != StateStream {
+		t.Fatalf("stream at 100s: %+v", m)
+	}
+	tm := DefaultTimeouts()
+	tm.UDPStream = sec(60)
+	if err := tb.SetTimeouts(tm); err != nil {
+		t.Fatal(err)
+	}
+	// The last packet was at t3: the entry has been expired since t63.
+	if _, ok := tb.Insert(pkt("udp 10.0.0.9:1 > 10.0.0.8:2"), at(100), 0); !ok {
+		t.Error("full table did not reclaim an entry expired by SetTimeouts")
+	}
+	if out := tb.Sweep(at(100), 0, nil); len(out) != 1 || out[0].At != at(63) || out[0].State != StateStream {
+		t.Errorf("reclaimed expiry %+v, want one STREAM at 63s", out)
+	}
+}
+
+// TestInsertOnExistingEntry: Insert meeting a live entry advances it (and
+// keeps its generation); meeting an expired one replaces it and reports the
+// expiry (SPEC.md §2.1 CT4: entries carry the rules' generation).
+func TestInsertOnExistingEntry(t *testing.T) {
+	tb := newTable(t, Config{})
+	if m, _ := tb.Insert(pkt(c2s("S")), 0, 3); m.Gen != 3 || m.State != StateSynSent {
+		t.Fatalf("insert: %+v", m)
+	}
+	m, ok := tb.Insert(pkt(s2c("S.")), at(1), 9)
+	if !ok || m.Gen != 3 || m.State != StateSynRecv || m.Dir != Reply {
+		t.Errorf("insert on live entry: %+v", m)
+	}
+	m, ok = tb.Insert(pkt(c2s("S")), at(500), 9)
+	if !ok || !m.Found || m.Gen != 9 || !m.Expired || m.ExpiredAt != at(61) || m.Dir != Original {
+		t.Errorf("insert on expired entry: %+v", m)
+	}
+	if s := tb.Stats(); s.Inserted != 2 || s.Expired != 1 || s.Entries != 1 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+// TestEntriesSortedByTuple: Entries lists live entries sorted by tuple,
+// with state and expiry time (for reports).
+func TestEntriesSortedByTuple(t *testing.T) {
+	tb := newTable(t, Config{})
+	send(t, tb, "udp 10.0.0.3:1 > 10.0.0.4:53", 0)
+	send(t, tb, "gre 10.0.0.1 > 10.0.0.2", 0)
+	send(t, tb, c2s("S"), at(1))
+	send(t, tb, "udp 10.0.0.5:1 > 10.0.0.6:53", at(-100)) // already expired at 0
+	got := tb.Entries(at(2))
+	var lines []string
+	for _, e := range got {
+		lines = append(lines, e.String())
+	}
+	want := []string{
+		"gre 10.0.0.1 > 10.0.0.2 UNREPLIED last=0s expires=600s gen=1",
+		"tcp 10.0.1.5:49152 > 10.0.2.7:443 SYN_SENT last=1s expires=121s gen=1",
+		"udp 10.0.0.3:1 > 10.0.0.4:53 UNREPLIED last=0s expires=30s gen=1",
+	}
+	if !slices.Equal(lines, want) {
+		t.Errorf("Entries:\n%q\nwant\n%q", lines, want)
+	}
+}
+
+// TestTableGrowsAndKeepsEveryEntry: inserting many flows (growing the
+// table several times) then removing half keeps every remaining flow
+// findable in the right direction (backward-shift deletion).
+func TestTableGrowsAndKeepsEveryEntry(t *testing.T) {
+	tb := newTable(t, Config{})
+	const n = 5000
+	line := func(i int) string {
+		return fmt.Sprintf("tcp 10.%d.%d.1:%d > 10.9.9.9:443 S", i>>8&255, i&255, 1024+i%7)
+	}
+	for i := range n {
+		if _, ok := tb.Insert(pkt(line(i)), at(float64(i%2)), 0); !ok {
+			t.Fatal("insert failed")
+		}
+	}
+	tb.Sweep(at(120.5), 0, nil) // expires the even ones (last packet t0)
+	if tb.Len() != n/2 {
+		t.Fatalf("Len = %d, want %d", tb.Len(), n/2)
+	}
+	for i := range n {
+		p := pkt(line(i))
+		m := tb.Lookup(p, at(120.5))
+		if m.Found != (i%2 == 1) || (m.Found && m.Dir != Original) {
+			t.Fatalf("flow %d: %+v", i, m)
+		}
+	}
+}
