@@ -231,6 +231,9 @@ func (e *Engine) Schedule(at Time, c Change) error {
 	if at < e.now {
 		return fmt.Errorf("%schange at %s: the engine is already at %s", prefix(c.Origin), at, e.now)
 	}
+	if len(e.changes) >= maxEventIdx {
+		return fmt.Errorf("%schange at %s: more than %d changes", prefix(c.Origin), at, maxEventIdx)
+	}
 	eff := at
 	if c.Kind.isNACL() {
 		eff = at.Add(e.opt.NACLPropagationDelay)
@@ -337,9 +340,9 @@ func (e *Engine) runEvent(ev event) {
 	if ev.at > e.now {
 		e.now = ev.at
 	}
-	switch ev.kind {
+	switch ev.kind() {
 	case evChange:
-		if err := e.apply(int(ev.idx)); err != nil && e.err == nil {
+		if err := e.apply(int(ev.idx())); err != nil && e.err == nil {
 			e.err = err
 		}
 	}

@@ -1,0 +1,75 @@
+package sim
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/ctsim/ctsim/firewall"
+)
+
+// benchQueue measures a hold model: pending events stay at n while each
+// iteration pops the earliest and schedules one later (the engine's pattern).
+func benchQueue(b *testing.B, n int) {
+	r := rand.New(rand.NewPCG(7, 7))
+	var q queue
+	q.grow(n + 1)
+	for i := 0; i < n; i++ {
+		q.Schedule(Time(r.Int64N(int64(n))), evTest, 0)
+	}
+	incs := make([]Time, 1024)
+	for i := range incs {
+		incs[i] = Time(r.Int64N(int64(n)))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ev, _ := q.Pop()
+		q.Schedule(ev.at+incs[i&1023], evTest, 0)
+	}
+	b.StopTimer()
+	if s := b.Elapsed().Seconds(); s > 0 {
+		b.ReportMetric(float64(b.N)/s, "events/s")
+	}
+}
+
+// BenchmarkQueue1M: schedule+pop with 1 M pending events (target ≥ 2.5 M
+// events/s, 0 allocs/event).
+func BenchmarkQueue1M(b *testing.B) { benchQueue(b, 1_000_000) }
+
+// BenchmarkQueue10k: schedule+pop with 10 k pending events (target ≥ 8 M
+// events/s).
+func BenchmarkQueue10k(b *testing.B) { benchQueue(b, 10_000) }
+
+// benchWorld is two instances in different subnets with tracked rules, so
+// that a packet meets SG egress → NACL out → NACL in → SG ingress.
+func benchWorld() *world {
+	return newWorld().
+		sg("sg-web", []firewall.SGRule{sgr("https", "tcp", 443, 443, "10.0.1.0/24")}, []firewall.SGRule{sgr("all", "-1", 0, 0, "10.0.0.0/16")}).
+		sg("sg-app", nil, []firewall.SGRule{sgr("web", "tcp", 443, 443, "10.0.2.0/24")}).
+		host("app", "s1", []string{"10.0.1.10"}, "sg-app").
+		host("web", "s2", []string{"10.0.2.20"}, "sg-web")
+}
+
+// BenchmarkStep: one TCP data packet of an established flow through the
+// full path, steady state (target: 0 allocs).
+func BenchmarkStep(b *testing.B) {
+	e := benchWorld().engine(b, Options{})
+	syn := pkt(0, "tcp 10.0.1.10:50000 > 10.0.2.20:443 S")
+	e.Step(&syn)
+	synack := pkt(0, "tcp 10.0.2.20:443 > 10.0.1.10:50000 S.")
+	e.Step(&synack)
+	p := pkt(0, "tcp 10.0.1.10:50000 > 10.0.2.20:443 P.")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p.At += Time(time.Microsecond)
+		if out := e.Step(&p); !out.Forwarded {
+			b.Fatal(traceString(out.Steps))
+		}
+	}
+	b.StopTimer()
+	if s := b.Elapsed().Seconds(); s > 0 {
+		b.ReportMetric(float64(b.N)/s, "packets/s")
+	}
+}
