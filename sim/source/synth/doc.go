@@ -19,6 +19,43 @@
 // end of one exchange and the next request, and Idle replaces Think before
 // the last exchange so that a flow can sit idle across a timeout.
 //
+// # What a session sends
+//
+//	tcp         S > · S. < · . > · then per exchange: request P. > (MSS-sized
+//	            "." segments before it), response P. < RTT later, client . >
+//	            RTT after that; the last exchange ends with the close:
+//	            fin: F. > · F. < · . >    rst: R. >    none: . >
+//	            Keepalive probes (. > answered by . <) fill the Idle gap.
+//	            NoReply: a lone S.
+//	udp, other  per request: request > · reply < RTT later (none with NoReply)
+//	icmp-echo   per request: echo-request > · echo-reply < RTT later
+//	icmp-error  one error from Client to the quoted flow's client or server
+//
+// Lengths are IP datagram lengths: the IP header (20 bytes, or 40 for
+// IPv6) plus the transport header (TCP 20, UDP 8, ICMP 8, GRE 4, ESP 8,
+// SCTP 12, other protocols 0) plus the payload. An ICMP error carries the
+// quoted packet's IP header and 8 bytes.
+//
+// # Scripts
+//
+// A Script replaces the generated pattern with explicit steps; use one
+// when the story needs a packet the patterns don't make, such as a server
+// that speaks first after an idle gap on a long-lived connection:
+//
+//	Script: []synth.Step{
+//		{At: 0, Flags: packet.SYN},
+//		{At: 10 * time.Millisecond, From: "server", Flags: packet.SYN | packet.ACK},
+//		{At: 20 * time.Millisecond, Flags: packet.ACK},
+//		{At: 400 * time.Second, From: "server", Flags: packet.PSH | packet.ACK, Bytes: 200},
+//	}
+//
+// # Errors
+//
+// Every spec error is a *[FieldError] whose Field is the snake_case name a
+// scenario file gives the field ("dst_port", "client.os",
+// "script[2].from"), so that a caller holding the file's positions can
+// report it at the right line and column.
+//
 // # Determinism
 //
 // All randomness (TCP initial sequence numbers, random source ports, ICMP

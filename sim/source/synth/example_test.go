@@ -44,3 +44,33 @@ func Example() {
 	// 0.05s  browse  tcp 10.0.1.10:80 > 198.51.100.7:1025 F.
 	// 0.06s  browse  tcp 198.51.100.7:1025 > 10.0.1.10:80 .
 }
+
+// An ICMP "fragmentation needed" error from a router quotes the TCP flow
+// whose packet was too big: it travels towards the flow's client, and its
+// Inner tuple is the client→server flow it refers to (SPEC.md §2.7, §3.10).
+func ExampleFlow_icmpError() {
+	client := synth.Endpoint{Addr: netip.MustParseAddr("10.0.1.5"), Ports: packet.PortRange{Lo: 40000, Hi: 40000}}
+	server := synth.Endpoint{Addr: netip.MustParseAddr("203.0.113.80")}
+	router := synth.Endpoint{Name: "router", Addr: netip.MustParseAddr("192.0.2.1")}
+	g, err := synth.New([]synth.Flow{
+		{Name: "upload", Kind: synth.TCP, Client: client, Server: server, DstPort: 443, RequestBytes: 1460},
+		{Name: "pmtu", Kind: synth.ICMPError, Client: router, Quote: "upload", Error: "frag-needed", Start: 25 * time.Millisecond},
+	}, 1)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var p packet.Packet
+	for ok, _ := g.Next(&p); ok; ok, _ = g.Next(&p) {
+		if p.IsICMP() {
+			fmt.Println(p.At, p.String(), "length", p.Length)
+		}
+	}
+	for _, fi := range g.Flows() {
+		fmt.Println(fi.Name, fi.Session, fi.Tuple, fi.Packets)
+	}
+	// Output:
+	// 0.025s icmp 192.0.2.1 > 10.0.1.5 frag-needed quoting tcp 10.0.1.5:40000 > 203.0.113.80:443 length 56
+	// upload 0 tcp 10.0.1.5:40000 > 203.0.113.80:443 8
+	// pmtu 0 icmp 192.0.2.1 > 10.0.1.5 1
+}

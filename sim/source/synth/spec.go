@@ -102,7 +102,8 @@ type Endpoint struct {
 	Ports packet.PortRange
 	// Sequential makes the client allocate source ports one after another
 	// from the range's Lo (one counter per client address, shared by all
-	// its flows, in time order) instead of at random.
+	// its flows, in time order) instead of at random. ICMP echo
+	// identifiers are always drawn at random.
 	Sequential bool
 }
 
