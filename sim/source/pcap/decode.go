@@ -34,6 +34,10 @@ type decoder struct {
 	icmp4 layers.ICMPv4
 	icmp6 layers.ICMPv6
 	sctp  layers.SCTP
+
+	// cut reports whether the last decode kept a TCP header cut after its
+	// flags byte (WarnTCPHeaderCut).
+	cut bool
 }
 
 func newDecoder() *decoder {
@@ -58,6 +62,7 @@ func newDecoder() *decoder {
 // frames a healthy capture holds.
 func (d *decoder) decode(data []byte, link layers.LinkType, p *packet.Packet) SkipReason {
 	*p = packet.Packet{}
+	d.cut = false
 	if !linkSupported(link) {
 		return SkipUnsupportedLinkType
 	}
@@ -165,6 +170,7 @@ func (d *decoder) decode(data []byte, link layers.LinkType, p *packet.Packet) Sk
 				return SkipTruncated
 			}
 			h := l4payload
+			d.cut = true
 			p.SrcPort = binary.BigEndian.Uint16(h[0:2])
 			p.DstPort = binary.BigEndian.Uint16(h[2:4])
 			p.Seq = binary.BigEndian.Uint32(h[4:8])

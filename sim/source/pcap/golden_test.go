@@ -46,9 +46,11 @@ func corpusFiles(t testing.TB) []string {
 	return files
 }
 
-// summarize reads a whole capture and renders what a golden file holds:
-// the accounting line, the error, and the first packets.
+// summarize reads a whole capture, checks the accounting invariants on
+// it, and renders what a golden file holds: the accounting line, the
+// warnings, the error, and the first packets.
 func summarize(t testing.TB, path string, first int) (string, Stats, error) {
+	t.Helper()
 	var b strings.Builder
 	r, err := Open(path, Options{})
 	if err != nil {
@@ -56,26 +58,30 @@ func summarize(t testing.TB, path string, first int) (string, Stats, error) {
 		return b.String(), Stats{}, err
 	}
 	defer r.Close()
-	var p packet.Packet
-	var n int
 	var lines []string
-	for {
-		ok, err := r.Next(&p)
-		if !ok {
-			_ = err
-			break
+	pkts := drain(t, r, func(p *packet.Packet) {
+		if len(lines) < first {
+			lines = append(lines, "  "+describe(p))
 		}
-		if n < first {
-			lines = append(lines, fmt.Sprintf("  #%d %s %s", p.Frame, p.At, p.String()))
-		}
-		n++
-	}
+	})
 	s := r.Stats()
-	fmt.Fprintf(&b, "read=%d delivered=%d", s.Read, s.Delivered)
-	for _, c := range s.Skipped {
-		fmt.Fprintf(&b, " %s=%d", c.Reason, c.Count)
+	checkInvariants(t, path, s, pkts)
+	fmt.Fprintf(&b, "read=%d delivered=%d bytes=%d captured=%d reordered=%d\n",
+		s.Read, s.Delivered, s.Bytes, s.CapturedBytes, s.ReorderedTimestamps)
+	if len(s.Skipped) > 0 {
+		b.WriteString("skipped:")
+		for _, c := range s.Skipped {
+			fmt.Fprintf(&b, " %s=%d", c.Reason, c.Count)
+		}
+		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, " reordered=%d bytes=%d\n", s.ReorderedTimestamps, s.Bytes)
+	if len(s.Warnings) > 0 {
+		b.WriteString("warnings:")
+		for _, c := range s.Warnings {
+			fmt.Fprintf(&b, " %s=%d", c.Reason, c.Count)
+		}
+		b.WriteString("\n")
+	}
 	if s.Err != nil {
 		fmt.Fprintf(&b, "error: %s\n", relErr(s.Err))
 	}
@@ -83,6 +89,80 @@ func summarize(t testing.TB, path string, first int) (string, Stats, error) {
 		b.WriteString(l + "\n")
 	}
 	return b.String(), s, nil
+}
+
+// describe renders one packet for golden files: frame, time, the packet's
+// own String, and what String leaves out (fragment, length).
+func describe(p *packet.Packet) string {
+	s := fmt.Sprintf("#%d %s %s len=%d", p.Frame, p.At, p.String(), p.Length)
+	if p.Fragment.IsFragment {
+		s += fmt.Sprintf(" frag id=%d off=%d more=%t", p.Fragment.ID, p.Fragment.Offset, p.Fragment.More)
+	}
+	return s
+}
+
+// delivered is what checkInvariants needs to know of each packet.
+type delivered struct {
+	frame uint64
+	at    packet.Time
+}
+
+// drain reads r to its end, calling each (if non-nil) on every packet.
+func drain(t testing.TB, r *Reader, each func(*packet.Packet)) []delivered {
+	t.Helper()
+	var out []delivered
+	var p packet.Packet
+	for {
+		ok, err := r.Next(&p)
+		if !ok {
+			if again, err2 := r.Next(&p); again || err2 != err {
+				t.Errorf("Next after the end = %v, %v; want false, %v", again, err2, err)
+			}
+			return out
+		}
+		if err != nil {
+			t.Fatalf("Next = true with error %v", err)
+		}
+		if !p.Src.IsValid() || !p.Dst.IsValid() {
+			t.Errorf("frame %d delivered without addresses: %+v", p.Frame, p)
+		}
+		out = append(out, delivered{p.Frame, p.At})
+		if each != nil {
+			each(&p)
+		}
+	}
+}
+
+// checkInvariants asserts what every capture must satisfy: every record is
+// accounted for, frame numbers rise and stay within Read, time never goes
+// back, and an error is a *CaptureError.
+func checkInvariants(t testing.TB, name string, s Stats, pkts []delivered) {
+	t.Helper()
+	if got := s.Delivered + s.SkippedTotal(); got != s.Read {
+		t.Errorf("%s: delivered %d + skipped %d != read %d", name, s.Delivered, s.SkippedTotal(), s.Read)
+	}
+	if uint64(len(pkts)) != s.Delivered {
+		t.Errorf("%s: %d packets returned, Stats.Delivered %d", name, len(pkts), s.Delivered)
+	}
+	for i, p := range pkts {
+		if p.frame == 0 || p.frame > s.Read {
+			t.Errorf("%s: packet %d has frame %d outside 1..%d", name, i, p.frame, s.Read)
+		}
+		if i > 0 && (p.frame <= pkts[i-1].frame || p.at < pkts[i-1].at) {
+			t.Errorf("%s: packet %d (frame %d at %s) not after frame %d at %s", name, i, p.frame, p.at, pkts[i-1].frame, pkts[i-1].at)
+		}
+	}
+	for i := 1; i < len(s.Skipped); i++ {
+		if s.Skipped[i-1].Reason >= s.Skipped[i].Reason {
+			t.Errorf("%s: skip reasons not sorted: %v", name, s.Skipped)
+		}
+	}
+	if s.Err != nil {
+		var ce *CaptureError
+		if !errors.As(s.Err, &ce) || !s.Truncated {
+			t.Errorf("%s: error %v is not a *CaptureError with Truncated set", name, s.Err)
+		}
+	}
 }
 
 // relErr prints err with the file's directory removed, so golden files do
@@ -97,9 +177,40 @@ func relErr(err error) string {
 	return err.Error()
 }
 
-func TestDump(t *testing.T) {
-	for _, f := range corpusFiles(t) {
-		out, _, _ := summarize(t, f, 3)
-		t.Logf("%s\n%s", filepath.Base(f), out)
+// TestCorpusGolden decodes every capture of the shared corpus and compares
+// a summary with testdata/golden/<file>.txt (go test -update rewrites
+// them). valid/ files must read whole; malformed/ files must give an error,
+// a skip reason or a warning. Never a panic. (MANIFEST.md; SPEC.md §1.1
+// for the protocols, §2.7 for the ICMP errors' quoted flows.)
+func TestCorpusGolden(t *testing.T) {
+	for _, path := range corpusFiles(t) {
+		name := filepath.Base(path)
+		t.Run(name, func(t *testing.T) {
+			got, s, openErr := summarize(t, path, 3)
+			golden := filepath.Join("testdata", "golden", name+".txt")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("summary differs from %s\n--- got\n%s--- want\n%s", golden, got, want)
+			}
+			malformed := filepath.Base(filepath.Dir(path)) == "malformed"
+			reported := openErr != nil || s.Err != nil || len(s.Skipped) > 0 || len(s.Warnings) > 0
+			switch {
+			case !malformed && (openErr != nil || s.Err != nil):
+				t.Errorf("valid capture not read whole: %v %v", openErr, s.Err)
+			case malformed && !reported:
+				t.Errorf("malformed capture read without any error, skip or warning")
+			}
+		})
 	}
 }

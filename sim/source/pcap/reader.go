@@ -64,6 +64,10 @@ type Reader struct {
 	read, delivered, reordered uint64
 	bytes, capBytes            uint64
 	skipped                    [numReasons]uint64
+	warnings                   [numWarnings]uint64
+	snaplen                    int // pcap header's snap length, as declared
+	pcapBO                     binary.ByteOrder
+	fracLimit                  uint32 // 1e6 (µs) or 1e9 (ns) for pcap
 
 	done bool
 	err  *CaptureError
@@ -157,17 +161,26 @@ func (r *Reader) openPcap(hdr []byte) error {
 	if major, minor := bo.Uint16(hdr[4:6]), bo.Uint16(hdr[6:8]); major != 2 || minor != 4 {
 		return fmt.Errorf("unsupported pcap version %d.%d (want 2.4)", major, minor)
 	}
-	if field := bo.Uint32(hdr[20:24]); field&0x03ff0000 != 0 {
+	field := bo.Uint32(hdr[20:24])
+	if field&0x03ff0000 != 0 {
 		return fmt.Errorf("link-type field %#08x has reserved bits set", field)
+	}
+	if field&0xfc000000 != 0 {
+		r.warnings[WarnLinkTypeFCSBits]++
 	}
 	pr, err := pcapgo.NewReader(r.br)
 	if err != nil {
 		return err
 	}
+	r.snaplen = int(min(pr.Snaplen(), MaxRecord+1))
 	if pr.Snaplen() > MaxRecord {
 		pr.SetSnaplen(MaxRecord)
 	}
-	r.pr, r.link = pr, pr.LinkType()
+	r.pr, r.link, r.pcapBO = pr, pr.LinkType(), bo
+	r.fracLimit = 1e6
+	if pr.Resolution() == gopacket.TimestampResolutionNanosecond {
+		r.fracLimit = 1e9
+	}
 	return nil
 }
 
@@ -223,6 +236,11 @@ func (r *Reader) Next(p *packet.Packet) (bool, error) {
 		if r.ng != nil {
 			data, ci, err = r.ng.ZeroCopyReadPacketData()
 		} else {
+			// pcapgo folds an out-of-range fraction into the seconds;
+			// look at the record header first to flag it.
+			if h, _ := r.br.Peek(16); len(h) == 16 && r.pcapBO.Uint32(h[4:8]) >= r.fracLimit {
+				r.warnings[WarnTimestampFraction]++
+			}
 			data, ci, err = r.pr.ZeroCopyReadPacketData()
 		}
 		if err != nil {
@@ -234,6 +252,8 @@ func (r *Reader) Next(p *packet.Packet) (bool, error) {
 		link := r.link
 		if r.ng != nil && len(ci.AncillaryData) > 0 {
 			link, _ = ci.AncillaryData[0].(layers.LinkType)
+		} else if r.pr != nil && len(data) > r.snaplen {
+			r.warnings[WarnCaplenOverSnaplen]++
 		}
 		at := r.stamp(ci.Timestamp)
 		if at < r.start || (r.end != 0 && at > r.end) {
@@ -243,6 +263,9 @@ func (r *Reader) Next(p *packet.Packet) (bool, error) {
 		if reason := r.dec.decode(data, link, p); reason != reasonNone {
 			r.skipped[reason]++
 			continue
+		}
+		if r.dec.cut {
+			r.warnings[WarnTCPHeaderCut]++
 		}
 		p.At, p.Frame = at, r.read
 		if r.maps != nil {
@@ -356,6 +379,11 @@ func (r *Reader) Stats() Stats {
 	for reason, n := range r.skipped {
 		if n > 0 {
 			s.Skipped = append(s.Skipped, SkipCount{Reason: SkipReason(reason).String(), Count: n})
+		}
+	}
+	for w, n := range r.warnings {
+		if n > 0 {
+			s.Warnings = append(s.Warnings, SkipCount{Reason: Warning(w).String(), Count: n})
 		}
 	}
 	if r.err != nil {

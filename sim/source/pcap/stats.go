@@ -63,7 +63,47 @@ func (r SkipReason) String() string {
 	return fmt.Sprintf("skip_reason_%d", uint8(r))
 }
 
-// SkipCount is how many records were skipped for one reason.
+// Warning names something odd about a record that was delivered anyway, or
+// about the file header. Its String is a stable snake_case token.
+type Warning uint8
+
+// Warnings, in token order.
+const (
+	// WarnCaplenOverSnaplen: a pcap record is longer than the snap length
+	// its file header declares (pcapgo and tcpdump read it anyway, up to
+	// MaxRecord).
+	WarnCaplenOverSnaplen Warning = iota
+	// WarnLinkTypeFCSBits: the pcap header's link-type field has FCS bits
+	// (27–31) set; like libpcap, the reader ignores them.
+	WarnLinkTypeFCSBits
+	// WarnTCPHeaderCut: the TCP header is cut by the snap length after its
+	// flags byte; ports, sequence numbers and flags are read, options are
+	// lost.
+	WarnTCPHeaderCut
+	// WarnTimestampFraction: a pcap record's sub-second timestamp field is
+	// not below one second (1e6 µs or 1e9 ns); like pcapgo and Wireshark,
+	// the reader carries the excess into the seconds.
+	WarnTimestampFraction
+	numWarnings
+)
+
+var warningTokens = [numWarnings]string{
+	WarnCaplenOverSnaplen: "caplen_over_snaplen",
+	WarnLinkTypeFCSBits:   "link_type_fcs_bits",
+	WarnTCPHeaderCut:      "tcp_header_cut",
+	WarnTimestampFraction: "timestamp_fraction_overflow",
+}
+
+// String returns the warning's stable token, such as "tcp_header_cut".
+func (w Warning) String() string {
+	if w < numWarnings {
+		return warningTokens[w]
+	}
+	return fmt.Sprintf("warning_%d", uint8(w))
+}
+
+// SkipCount is how many records were skipped for one reason (or, in
+// Stats.Warnings, how many times a warning was raised).
 type SkipCount struct {
 	Reason string
 	Count  uint64
@@ -87,6 +127,9 @@ type Stats struct {
 	// Bytes is the sum of the original (on-the-wire) lengths of the records
 	// read; CapturedBytes the sum of their captured lengths.
 	Bytes, CapturedBytes uint64
+	// Warnings counts oddities that did not stop a record from being
+	// delivered, per Warning token, sorted; zero counts are left out.
+	Warnings []SkipCount
 	// ReorderedTimestamps counts delivered or skipped records whose
 	// timestamp was earlier than the one before and was clamped to it.
 	ReorderedTimestamps uint64
