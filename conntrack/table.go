@@ -102,6 +102,7 @@ type Expiry struct {
 	At    packet.Time  // lastSeen + timeout
 	State State        // the entry's state when it expired
 	Gen   uint16
+	Key   Key // tells apart flows whose tuples print alike (ICMP classes)
 }
 
 // Table is one ENI's connection tracking table.
@@ -356,7 +357,7 @@ func (t *Table) reclaim(now packet.Time) {
 }
 
 func expiryOf(e *entry, at packet.Time) Expiry {
-	return Expiry{Tuple: e.key.Tuple(e.flags&flagOrigIsA != 0), At: at, State: stateOf(e), Gen: e.gen}
+	return Expiry{Tuple: e.key.Tuple(e.flags&flagOrigIsA != 0), At: at, State: stateOf(e), Gen: e.gen, Key: e.key}
 }
 
 // Sweep removes entries idle at now and appends their expiries to out,

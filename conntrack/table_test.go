@@ -213,7 +213,9 @@ func TestAllowanceExhaustionAndRecovery(t *testing.T) {
 		t.Errorf("stats %+v", s)
 	}
 	exp := tb.Sweep(at(30), 0, nil)
-	want := Expiry{Tuple: pkt("udp 10.0.0.1:1000 > 10.0.0.2:53").Tuple(), At: at(30), State: StateUnreplied, Gen: 1}
+	first := pkt("udp 10.0.0.1:1000 > 10.0.0.2:53")
+	k, _ := KeyOf(first)
+	want := Expiry{Tuple: first.Tuple(), At: at(30), State: StateUnreplied, Gen: 1, Key: k}
 	if len(exp) != 1 || exp[0] != want {
 		t.Errorf("Sweep after reclaim = %+v, want [%+v]", exp, want)
 	}
