@@ -3,6 +3,7 @@ package awsjson
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -122,7 +123,14 @@ func (r *Result) add(name string, data []byte) error {
 		return &firewall.Error{Origin: firewall.Origin{File: name}, Msg: "empty file"}
 	}
 	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
+	err := json.Unmarshal(data, &top)
+	if _, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return ix.jsonError(err)
+	}
+	if err := ix.build(); err != nil {
+		return err
+	}
+	if err != nil {
 		return ix.jsonError(err)
 	}
 	if top == nil {
@@ -131,9 +139,6 @@ func (r *Result) add(name string, data []byte) error {
 	f := &file{name: name, ix: ix}
 	if err := json.Unmarshal(data, &f.doc); err != nil {
 		return ix.jsonError(err)
-	}
-	if err := ix.build(); err != nil {
-		return err
 	}
 	for k := range top {
 		f.keys = append(f.keys, k)

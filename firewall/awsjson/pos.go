@@ -140,15 +140,12 @@ func (ix *index) pos(parts ...any) firewall.Origin {
 	return firewall.Origin{File: ix.file}
 }
 
-// errorf returns a *firewall.Error at the JSON path parts, whose last
-// member name is the Field.
+// errorf returns a *firewall.Error at the JSON path parts; Field is the
+// last part when it is a member name.
 func (ix *index) errorf(parts []any, format string, args ...any) error {
 	e := &firewall.Error{Origin: ix.pos(parts...), Msg: fmt.Sprintf(format, args...)}
-	for i := len(parts) - 1; i >= 0; i-- {
-		if s, ok := parts[i].(string); ok {
-			e.Field = s
-			break
-		}
+	if len(parts) > 0 {
+		e.Field, _ = parts[len(parts)-1].(string)
 	}
 	return e
 }
@@ -159,13 +156,30 @@ func (ix *index) jsonError(err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		return &firewall.Error{Origin: ix.origin(int(syn.Offset)), Msg: "invalid JSON: " + syn.Error()}
+		// Offset counts the bytes read, the bad one included.
+		off := int(syn.Offset)
+		if off > 0 && !strings.HasPrefix(syn.Error(), "unexpected end") {
+			off--
+		}
+		return &firewall.Error{Origin: ix.origin(off), Msg: "invalid JSON: " + syn.Error()}
 	case errors.As(err, &typ):
+		// Offset is past the offending value; point at the key (or array
+		// element) it belongs to when the paths are indexed.
+		off := int(typ.Offset)
+		best := -1
+		for _, at := range ix.at {
+			if at < off && at > best {
+				best = at
+			}
+		}
+		if best >= 0 {
+			off = best
+		}
 		msg := fmt.Sprintf("%s is a JSON %s, want %s", typ.Field, typ.Value, typ.Type)
 		if typ.Field == "" {
 			msg = fmt.Sprintf("JSON %s where %s is expected", typ.Value, typ.Type)
 		}
-		return &firewall.Error{Origin: ix.origin(int(typ.Offset)), Field: typ.Field, Msg: msg}
+		return &firewall.Error{Origin: ix.origin(off), Field: typ.Field, Msg: msg}
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return &firewall.Error{Origin: ix.origin(len(ix.data)), Msg: "invalid JSON: unexpected end of input"}
 	}

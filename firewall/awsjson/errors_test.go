@@ -1,0 +1,188 @@
+package awsjson
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ctsim/ctsim/firewall"
+)
+
+// Errors carry file:line:col: syntax and type errors where encoding/json
+// stopped, semantic errors at the key of the offending member (STYLE.md
+// lesson 13). Rules checked: SPEC.md §1.1 (IpPermission) and §3.2 (NACL
+// entries).
+func TestErrorsCarryPositions(t *testing.T) {
+	tests := []struct {
+		name, file, data string
+		want             string // the whole Error() text
+		field            string
+	}{
+		{"syntax error", "sg.json", "{\n  \"SecurityGroups\": [\n    {\"GroupId\": \"sg-1\",}\n  ]\n}",
+			"sg.json:3:24: invalid JSON: invalid character '}' looking for beginning of object key string", ""},
+		{"truncated", "sg.json", "{\"SecurityGroups\": [", "sg.json:1:21: invalid JSON: unexpected end of JSON input", ""},
+		{"type error", "sg.json", "{\"SecurityGroups\": [{\"GroupId\": \"sg-1\",\n \"IpPermissions\": [{\"IpProtocol\": \"tcp\", \"FromPort\": \"80\"}]}]}",
+			"sg.json:2:42: SecurityGroups.IpPermissions.FromPort is a JSON string, want int32", "SecurityGroups.IpPermissions.FromPort"},
+		{"not an object", "x.json", "[1, 2]", "x.json:1:1: JSON array where map[string]json.RawMessage is expected", ""},
+		{"bad CIDR /33", "sg.json", `{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [
+  {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+   "IpRanges": [{"CidrIp": "10.0.0.0/33"}]}]}]}`,
+			`sg.json:3:18: security group sg-1: bad CIDR "10.0.0.0/33": netip.ParsePrefix("10.0.0.0/33"): prefix length out of range`, "CidrIp"},
+		{"IPv6 in IpRanges", "sg.json", `{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "::/0"}]}]}]}`,
+			`sg.json:1:94: security group sg-1: CIDR ::/0 is not IPv4`, "CidrIp"},
+		{"port out of range", "sg.json", `{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "udp", "FromPort": 0, "ToPort": 70000}]}]}`,
+			"sg.json:1:81: security group sg-1: port range 0-70000 out of range 0-65535", "FromPort"},
+		{"ports reversed", "sg.json", `{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 90, "ToPort": 80}]}]}`,
+			"sg.json:1:81: security group sg-1: port range 90-80: FromPort above ToPort", "FromPort"},
+		{"tcp without ports", "sg.json", `{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "tcp"}]}]}`,
+			"sg.json:1:59: security group sg-1: FromPort and ToPort are required for tcp and udp", "FromPort"},
+		{"icmp all types with a code", "sg.json", `{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "icmp", "FromPort": -1, "ToPort": 4}]}]}`,
+			"sg.json:1:82: security group sg-1: ICMP code 4 given for all ICMP types (-1): all types needs all codes", "FromPort"},
+		{"unknown protocol", "sg.json", `{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "sctp"}]}]}`,
+			`sg.json:1:60: security group sg-1: unknown IpProtocol "sctp"`, "IpProtocol"},
+		{"protocol number too big", "sg.json", `{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "256"}]}]}`,
+			`sg.json:1:60: security group sg-1: unknown IpProtocol "256"`, "IpProtocol"},
+		{"group without ID", "sg.json", `{"SecurityGroups": [{"GroupName": "x"}]}`, "sg.json:1:21: security group without GroupId", ""},
+		{"star rule that allows", "acl.json", `{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [
+  {"RuleNumber": 32767, "Egress": false, "Protocol": "-1", "RuleAction": "allow", "CidrBlock": "0.0.0.0/0"}]}]}`,
+			`acl.json:2:60: network ACL acl-1: default rule * (32767) is "allow", want deny`, "RuleAction"},
+		{"rule number 0", "acl.json", `{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [{"RuleNumber": 0, "Protocol": "-1", "RuleAction": "allow", "CidrBlock": "0.0.0.0/0"}]}]}`,
+			"acl.json:1:57: network ACL acl-1: rule number 0 out of range 1-32766", "RuleNumber"},
+		{"NACL unknown protocol", "acl.json", `{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [{"RuleNumber": 5, "Protocol": "tcpx", "RuleAction": "allow", "CidrBlock": "0.0.0.0/0"}]}]}`,
+			`acl.json:1:74: network ACL acl-1 rule 5: unknown Protocol "tcpx"`, "Protocol"},
+		{"NACL bad action", "acl.json", `{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [{"RuleNumber": 5, "Protocol": "6", "RuleAction": "reject", "CidrBlock": "0.0.0.0/0"}]}]}`,
+			`acl.json:1:91: network ACL acl-1 rule 5: RuleAction "reject", want allow or deny`, "RuleAction"},
+		{"NACL port out of range", "acl.json", `{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [{"RuleNumber": 5, "Protocol": "6", "RuleAction": "allow", "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 1, "To": 65536}}]}]}`,
+			"acl.json:1:140: network ACL acl-1 rule 5: port range 1-65536 out of range 0-65535", "PortRange"},
+		{"NACL bad IPv6 CIDR", "acl.json", `{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [{"RuleNumber": 5, "Protocol": "-1", "RuleAction": "allow", "Ipv6CidrBlock": "2001:db8::/129"}]}]}`,
+			`acl.json:1:115: network ACL acl-1 rule 5: bad CIDR "2001:db8::/129": netip.ParsePrefix("2001:db8::/129"): prefix length out of range`, "Ipv6CidrBlock"},
+		{"NACL without CIDR", "acl.json", `{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [{"RuleNumber": 5, "Protocol": "-1", "RuleAction": "allow"}]}]}`,
+			"acl.json:1:56: network ACL acl-1 rule 5 has neither CidrBlock nor Ipv6CidrBlock", ""},
+		{"bad ENI address", "eni.json", `{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1", "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.300", "Primary": true}]}]}`,
+			`eni.json:1:80: network interface eni-1: bad address: ParseAddr("10.0.0.300"): IPv4 field has value >255`, "PrivateIpAddress"},
+		{"entries without a list ID in the name", "entries.json", `{"Entries": [{"Cidr": "10.0.0.0/8"}]}`,
+			"entries.json:1:2: get-managed-prefix-list-entries output: cannot tell which prefix list; put its ID in the file name (pl-….entries.json)", "Entries"},
+		{"empty file", "e.json", "  \n", "e.json: empty file", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r Result
+			err := Parse(tt.file, []byte(tt.data), &r)
+			if err == nil {
+				t.Fatalf("Parse succeeded, want %q", tt.want)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("error\n got %q\nwant %q", err.Error(), tt.want)
+			}
+			var fe *firewall.Error
+			if !errors.As(err, &fe) {
+				t.Fatalf("error %T is not a *firewall.Error", err)
+			}
+			if fe.Field != tt.field {
+				t.Errorf("Field = %q, want %q", fe.Field, tt.field)
+			}
+			if len(r.files) != 0 || len(r.Inventory.SecurityGroups) != 0 {
+				t.Errorf("a failed Parse changed the Result")
+			}
+		})
+	}
+}
+
+// A failed Parse leaves what earlier files gave intact.
+func TestFailedParseKeepsEarlierFiles(t *testing.T) {
+	var r Result
+	must(t, Parse("a.json", []byte(`{"Vpcs":[{"VpcId":"vpc-1","CidrBlock":"10.0.0.0/16"}]}`), &r))
+	if err := Parse("b.json", []byte(`{"Vpcs":[{"VpcId":"vpc-2","CidrBlock":"10.0.0.0/99"}]}`), &r); err == nil {
+		t.Fatal("Parse of a bad CIDR succeeded")
+	}
+	if len(r.Inventory.VPCs) != 1 || r.Inventory.VPCs[0].ID != "vpc-1" {
+		t.Errorf("VPCs = %+v, want only vpc-1", r.Inventory.VPCs)
+	}
+}
+
+// Everything not read as-is is a Warning with a position, never dropped in
+// silence.
+func TestWarningsNameWhatWasNotSupported(t *testing.T) {
+	tests := []struct {
+		name, data string
+		want       string // a substring of the one warning expected
+		at         string // its position
+	}{
+		{"unknown output", `{"RouteTables": []}`, `unsupported top-level key "RouteTables" ignored`, "w.json:1:2"},
+		{"unknown interface type", `{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1", "InterfaceType": "quantum"}]}`,
+			`unsupported InterfaceType "quantum" of eni-1: assumed an instance`, "w.json:1:56"},
+		{"prefix delegation", `{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1", "Ipv4Prefixes": [{"Ipv4Prefix": "10.0.0.16/28"}]}]}`,
+			"unsupported: Ipv4Prefixes of eni-1 ignored", "w.json:1:56"},
+		{"non-canonical CIDR", `{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "100.68.0.18/18"}]}]}]}`,
+			"assumed 100.68.0.0/18 for 100.68.0.18/18 in security group sg-1", "w.json:1:94"},
+		{"duplicate", `{"Vpcs": [{"VpcId": "vpc-1"}, {"VpcId": "vpc-1"}]}`, "duplicate VPC vpc-1 ignored (first defined at w.json:1:11)", "w.json:1:31"},
+		{"peered group", `{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": "sg-9", "VpcPeeringConnectionId": "pcx-1"}]}]}]}`,
+			"assumed group sg-9 across peering pcx-1", "w.json:1:121"},
+		{"permission without peers", `{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "-1"}]}]}`,
+			"IpPermission 0 has no peer", "w.json:1:59"},
+		{"NACL tcp without PortRange", `{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [{"RuleNumber": 5, "Protocol": "6", "RuleAction": "allow", "CidrBlock": "0.0.0.0/0"}]}]}`,
+			"assumed port range 0-65535 (no PortRange) for network ACL acl-1 rule 5", "w.json:1:56"},
+		{"entries without the list", `{"Entries": [{"Cidr": "10.0.0.0/8"}]}`, "assumed prefix list pl-1a exists", "w.json:1:2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r Result
+			name := "w.json"
+			if strings.HasPrefix(tt.data, `{"Entries"`) {
+				name = "pl-1a.entries.json"
+				tt.at = strings.Replace(tt.at, "w.json", name, 1)
+			}
+			must(t, Parse(name, []byte(tt.data), &r))
+			if len(r.Warnings) != 1 {
+				t.Fatalf("warnings = %v, want one", r.Warnings)
+			}
+			w := r.Warnings[0]
+			if !strings.Contains(w.Msg, tt.want) || w.Origin.String() != tt.at {
+				t.Errorf("warning = %q, want %q at %s", w, tt.want, tt.at)
+			}
+		})
+	}
+}
+
+// Load warns about references no file defines (the compiler would refuse
+// them; the warning says where they are).
+func TestLoadWarnsAboutDanglingReferences(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "sg.json", `{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "-1",
+		"UserIdGroupPairs": [{"GroupId": "sg-gone"}], "PrefixListIds": [{"PrefixListId": "pl-gone"}]}]}]}`)
+	write(t, dir, "eni.json", `{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1", "SubnetId": "subnet-gone", "Groups": [{"GroupId": "sg-1"}]}]}`)
+	write(t, dir, "notes.txt", "not JSON, not read")
+	r, err := Load(dir)
+	must(t, err)
+	var msgs []string
+	for _, w := range r.Warnings {
+		msgs = append(msgs, w.Msg)
+	}
+	want := []string{
+		"security group sg-1 rule references group sg-gone, which no file describes",
+		"security group sg-1 rule references prefix list pl-gone, which no file describes",
+		"interface eni-1 is in subnet subnet-gone, which no file describes",
+	}
+	if strings.Join(msgs, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(msgs, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	if _, err := Load("testdata/no-such-dir"); err == nil || !strings.Contains(err.Error(), "no-such-dir") {
+		t.Errorf("Load(missing) error = %v", err)
+	}
+	if _, err := Load(t.TempDir()); err == nil || !strings.Contains(err.Error(), "no *.json files") {
+		t.Errorf("Load(empty dir) error = %v", err)
+	}
+	if err := Parse("x.json", []byte("{}"), nil); err == nil {
+		t.Errorf("Parse into nil succeeded")
+	}
+}
+
+func write(t *testing.T, dir, name, data string) {
+	t.Helper()
+	must(t, os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644))
+}
