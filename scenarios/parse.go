@@ -13,7 +13,7 @@ import (
 
 var (
 	topKeys     = []string{"name", "title", "story", "seed", "options", "vpc", "subnets", "hosts", "prefix_lists", "security_groups", "network_acls", "rules", "traffic", "changes", "expect"}
-	optionsKeys = []string{"profile", "allowance", "auto_tracked", "duration", "no_state_on_later_drop", "no_mid_stream_pickup", "nacl_propagation_delay", "sweep_interval"}
+	optionsKeys = []string{"profile", "allowance", "auto_tracked", "duration", "no_state_on_later_drop", "no_mid_stream_pickup", "nacl_propagation_delay", "sweep_interval", "never_sent"}
 )
 
 // DefaultNACL is the ID of the allow-all network ACL a scenario gets when a
@@ -59,6 +59,11 @@ func (p *parser) scenario(root *yaml.Node) (*Scenario, error) {
 		return nil, err
 	}
 	s := &Scenario{File: p.file, Dir: p.dir, Seed: 1}
+	// Synthetic traffic is a script of what both ends would send if every
+	// packet arrived; a server never answers a SYN it did not get, so its
+	// packets of a flow whose first packet was dropped are marked
+	// never_sent (sim.Options.Replay) unless the file says otherwise.
+	s.Options.Replay = true
 	p.s = s
 	if s.Name, err = p.optStr(m, "name"); err != nil {
 		return nil, err
@@ -161,6 +166,11 @@ func (p *parser) options(n *yaml.Node) error {
 	}
 	if o.NACLPropagationDelay, err = p.optDuration(m, "nacl_propagation_delay"); err != nil {
 		return err
+	}
+	if v := m.get("never_sent"); v != nil {
+		if o.Replay, err = p.boolean(v, "never_sent"); err != nil {
+			return err
+		}
 	}
 	if v := m.get("sweep_interval"); v != nil {
 		if o.SweepInterval, err = p.duration(v, "sweep_interval"); err != nil {
