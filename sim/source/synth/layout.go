@@ -86,7 +86,9 @@ func (b *builder) layout() error {
 			if si > 0 {
 				gap := p.every
 				if f.Poisson {
-					gap = time.Duration(b.rng.ExpFloat64() * float64(p.every))
+					// The float is below 2^62 before it is converted, so
+					// the conversion is exact enough and cannot overflow.
+					gap = time.Duration(min(b.rng.ExpFloat64()*float64(p.every), float64(maxStart)))
 				}
 				start += gap
 				if start >= maxStart || start < 0 {
@@ -124,6 +126,17 @@ func (b *builder) layout() error {
 		}
 	}
 	return nil
+}
+
+// checkTime records an error once a session's time passes maxStart. Every
+// duration is at most maxDuration and each step adds at most a few, so
+// checking after each exchange keeps time far from overflowing.
+func (b *builder) checkTime(t packet.Time) {
+	if t > packet.Time(maxStart) && b.err == nil {
+		s := &b.sessions[len(b.sessions)-1]
+		f := &b.flows[s.flow]
+		b.err = f.errorf("start", "session %d runs past %s: too far in the future", s.idx+1, maxStart)
+	}
 }
 
 // tcpEnd is one side of a TCP session: its next sequence number.
@@ -207,6 +220,7 @@ func (b *builder) tcp(f *Flow, p *params, t packet.Time) {
 		case k > 0:
 			t = t.Add(p.think)
 		}
+		b.checkTime(t)
 		c.data(t, false, p.reqBytes)
 		c.data(t.Add(rtt), true, p.respBytes)
 		t = t.Add(2 * rtt)
@@ -275,6 +289,7 @@ func (b *builder) requests(f *Flow, p *params, t packet.Time) {
 			} else {
 				t = t.Add(p.think)
 			}
+			b.checkTime(t)
 		}
 		b.datagram(f, p, t, false, p.reqBytes, uint32(k+1))
 		if !f.NoReply {

@@ -38,6 +38,8 @@ const (
 	// maxStart bounds session start times (about 146 years) so that
 	// adding the session's own durations cannot overflow.
 	maxStart = time.Duration(1 << 62)
+	// maxDuration bounds every duration field (about 36 years).
+	maxDuration = time.Duration(1 << 60)
 )
 
 // icmpErrors maps Flow.Error names to ICMP (v4) and ICMPv6 type/code.
@@ -213,6 +215,9 @@ func (f *Flow) validateNumbers() error {
 	for _, d := range durations {
 		if d.d < 0 {
 			return f.errorf(d.field, "%s %s is negative", d.field, d.d)
+		}
+		if d.d > maxDuration && d.field != "start" {
+			return f.errorf(d.field, "%s %s is more than %s", d.field, d.d, maxDuration)
 		}
 	}
 	if f.Start >= maxStart {

@@ -118,10 +118,11 @@ func TestValidationErrors(t *testing.T) {
 	}
 }
 
-// TestPacketLimit checks that flows asking for more than the packet limit
-// fail with an error naming the flow and session instead of exhausting
-// memory; huge keepalive counts stop at the limit too.
-func TestPacketLimit(t *testing.T) {
+// TestLimits checks that flows asking for more than the packet limit fail
+// with an error naming the flow and session instead of exhausting memory
+// (huge keepalive counts stop at the limit too), and that times too far in
+// the future fail instead of overflowing.
+func TestLimits(t *testing.T) {
 	tests := []struct {
 		name string
 		flow Flow
@@ -131,6 +132,12 @@ func TestPacketLimit(t *testing.T) {
 			`flow "web": the flows make more than 100 packets (at flow "web" session 13)`},
 		{"keepalive every nanosecond", Flow{Name: "ka", Kind: TCP, Client: cli4, Server: srv4, DstPort: 80,
 			Idle: 432000 * time.Second, Keepalive: 1}, `flow "ka": the flows make more than 100 packets (at flow "ka" session 1)`},
+		{"session start overflows", Flow{Name: "far", Kind: UDP, Client: cli4, Server: srv4, DstPort: 53,
+			Start: maxStart - 1, Count: 2, Every: maxDuration}, `flow "far": session 2 starts at 1601279h52m3.034234879s, too far in the future (count 2, every 320255h58m24.606846976s)`},
+		{"session runs too long", Flow{Name: "long", Kind: TCP, Client: cli4, Server: srv4, DstPort: 80,
+			Exchanges: 8, Think: maxDuration}, `flow "long": session 1 runs past 1281023h53m38.427387904s: too far in the future`},
+		{"duration too large", Flow{Name: "rtt", Kind: TCP, Client: cli4, Server: srv4, DstPort: 80,
+			RTT: maxDuration + 1}, `flow "rtt": rtt 320255h58m24.606846977s is more than 320255h58m24.606846976s`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
