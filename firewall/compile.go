@@ -1,7 +1,9 @@
 package firewall
 
 import (
+	"maps"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -53,6 +55,9 @@ func Compile(inv *Inventory, lim Limits) (*RuleSet, error) {
 func CompileGeneration(inv *Inventory, lim Limits, gen uint16) (*RuleSet, error) {
 	if err := lim.Validate(); err != nil {
 		return nil, err
+	}
+	if inv == nil {
+		inv = &Inventory{}
 	}
 	lim = lim.withDefaults()
 	c := &compiler{inv: inv, lim: lim}
@@ -543,3 +548,11 @@ func (rs *RuleSet) NACL(id string) *NACL { return rs.nacls[id] }
 
 // Group returns security group id compiled on its own, or nil.
 func (rs *RuleSet) Group(id string) *SG { return rs.groupSG[id] }
+
+// GroupIDs returns the IDs of every compiled security group, sorted,
+// including default groups Compile made.
+func (rs *RuleSet) GroupIDs() []string { return slices.Sorted(maps.Keys(rs.groupSG)) }
+
+// NACLIDs returns the IDs of every compiled network ACL, sorted, including
+// default network ACLs Compile made.
+func (rs *RuleSet) NACLIDs() []string { return slices.Sorted(maps.Keys(rs.nacls)) }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -230,6 +231,15 @@ func TestCompileGenerationStampsSGs(t *testing.T) {
 	}
 	if rs.Group("sg-nope") != nil || rs.NACL("acl-nope") != nil || rs.InterfaceSG("eni-nope") != nil {
 		t.Errorf("unknown IDs must give nil")
+	}
+	if got := rs.GroupIDs(); !slices.Equal(got, []string{"sg-web"}) {
+		t.Errorf("GroupIDs = %v", got)
+	}
+	if got := rs.NACLIDs(); !slices.Equal(got, []string{"acl-1"}) {
+		t.Errorf("NACLIDs = %v", got)
+	}
+	if _, err := Compile(nil, Limits{}); err != nil {
+		t.Errorf("Compile(nil) = %v", err)
 	}
 	var zero RuleSet
 	if zero.InterfaceSG("x") != nil || zero.SubnetNACL("x") != nil {

@@ -146,6 +146,11 @@ type SecurityGroup struct {
 // FromPort/ToPort follow IpPermission (SPEC.md §1.1): a TCP/UDP port range;
 // for ICMP/ICMPv6 the type and the code, -1 meaning all. For ProtoAll and
 // protocol numbers other than tcp, udp, icmp and icmpv6 they are ignored.
+// An icmpv6 rule given without a port range means all types and codes: an
+// importer must store it as -1/-1 (0/0 is type 0 code 0).
+//
+// A rule with an empty ID gets "<group-id>-in-<n>" or "<group-id>-out-<n>"
+// (n counting from 1) when compiled.
 type SGRule struct {
 	ID          string
 	Protocol    Protocol
