@@ -60,7 +60,8 @@
 //
 // All randomness (TCP initial sequence numbers, random source ports, ICMP
 // echo identifiers, Poisson gaps) comes from one math/rand/v2 PCG source
-// seeded by the seed passed to New, drawn in flow order then session order.
+// seeded by the seed passed to New, drawn in flow order then session order
+// (source ports and echo identifiers afterwards, in session start order).
 // The same flows and seed always give the same packets.
 //
 // # Session names
