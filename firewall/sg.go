@@ -96,7 +96,8 @@ func peerOf(p *packet.Packet, dir Direction) netip.Addr {
 // p.Dst) rules of every group in s. Security groups are allow-only and
 // "most permissive" (SPEC.md §1.2): if any rule allows p the verdict is
 // Allow with ReasonSGRule and the first allowing rule in group-then-rule
-// order; otherwise Deny with ReasonSGNoRule and RuleRef text "no rule
+// order; otherwise Deny with ReasonSGNoRule and a RuleRef of kind RuleNone
+// whose Filter lists the groups ("sg-a,sg-b") and whose Text is "no rule
 // matched: default deny". Ports are matched against p.DstPort in both
 // directions (SPEC.md §3.1 INFERENCE); for ICMP the rule's FromPort/ToPort
 // are the type and code.
