@@ -36,6 +36,14 @@
 //  5. A destination interface in the VPC: its security groups, ingress,
 //     through its connection tracking table.
 //
+// A VPC interface without a public address of the packet's family reaches
+// outside through the VPC's NAT gateway (IPv4) or egress-only internet
+// gateway (IPv6) when the inventory has one (an Interface whose Service is
+// "nat-gateway" or "egress-only-internet-gateway"): the packet then also
+// crosses the gateway subnet's network ACL, inbound and outbound, on each
+// leg, and the gateway appears in the trace (SPEC.md §6). The model does
+// not translate the gateway's addresses or ports.
+//
 // The first drop ends the trip. A packet between two hosts that are both
 // outside the VPC meets no filter: it is forwarded with one step of reason
 // no_filter, and the trace says so.

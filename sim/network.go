@@ -36,7 +36,9 @@ type iface struct {
 	// target of the public-address NAT.
 	private4, private6 netip.Addr
 	os                 string
-	fwd, drop          uint64
+	// gwNote is the trace note of a gateway hop through this interface.
+	gwNote    string
+	fwd, drop uint64
 }
 
 // inVPC reports whether the interface is in a subnet of the VPC.
@@ -192,6 +194,7 @@ func buildNetwork(inv *firewall.Inventory, auto map[string]bool) (network, error
 			n.public[keyOf(a)] = int32(i)
 			n.natNotes[keyOf(a)] = "internet gateway 1:1 NAT: " + a.String() + " is " + f.name + "'s " + to.String()
 		}
+		f.gwNote = "through " + in.Service + " " + f.name + ": its connections are always tracked"
 		if f.inVPC() && f.autoTracked {
 			switch in.Service {
 			case "nat-gateway":

@@ -77,22 +77,24 @@ func (e *Engine) walk(q *Packet, fl *flowState, back bool) (bool, uint8) {
 		return false, 0
 	}
 
-	// Auto-tracked services on the path (SPEC.md §2.3, §6).
+	// Auto-tracked services on the path (SPEC.md §2.3, §6). A VPC
+	// interface without a public address of the packet's family reaches
+	// outside only through the VPC's NAT gateway (IPv4) or egress-only
+	// internet gateway (IPv6), if it has one.
 	auto := (src != nil && src.autoTracked) || (dst != nil && dst.autoTracked)
-	if !auto && (src == nil || dst == nil) {
+	var gw *iface
+	if src == nil || dst == nil {
 		in := src
 		if in == nil {
 			in = dst
 		}
-		gw := e.net.gw4
-		public := in.public4
+		g, public := e.net.gw4, in.public4
 		if q.Is6() {
-			gw, public = e.net.gw6, in.public6
+			g, public = e.net.gw6, in.public6
 		}
-		if gw >= 0 && !public {
+		if g >= 0 && !public {
+			gw = &e.net.ifaces[g]
 			auto = true
-			g := &e.net.ifaces[gw]
-			e.push(Step{Where: g.name, Filter: FilterService, Action: firewall.Allow, Reason: firewall.ReasonNone, Note: "via " + g.service + " (connections through it are always tracked)"})
 		}
 	}
 
@@ -115,13 +117,19 @@ func (e *Engine) walk(q *Packet, fl *flowState, back bool) (bool, uint8) {
 	if dst != nil {
 		dstNet = dst.subnet
 	}
-	if srcNet == dstNet {
-		e.push(Step{Where: e.net.subnets[srcNet].name, Filter: FilterNACL, Action: firewall.Allow, Reason: firewall.ReasonSameSubnet})
-	} else {
-		if srcNet >= 0 && !e.naclStep(srcNet, firewall.Egress, q) {
+	if gw == nil {
+		if !e.crossSubnets(srcNet, dstNet, q) {
 			return false, cls
 		}
-		if dstNet >= 0 && !e.naclStep(dstNet, firewall.Ingress, q) {
+	} else {
+		// Through the gateway's subnet: its network ACL is met on the way
+		// into and out of that subnet, on both legs (SPEC.md §6, VPC-SCEN2).
+		// Addresses and ports are not translated in the model.
+		if !e.crossSubnets(srcNet, gw.subnet, q) {
+			return false, cls
+		}
+		e.push(Step{Where: gw.name, Filter: FilterService, Action: firewall.Allow, Reason: firewall.ReasonNone, Note: gw.gwNote})
+		if !e.crossSubnets(gw.subnet, dstNet, q) {
 			return false, cls
 		}
 	}
@@ -141,6 +149,22 @@ func (e *Engine) walk(q *Packet, fl *flowState, back bool) (bool, uint8) {
 		}
 	}
 	return true, cls
+}
+
+// crossSubnets runs the network ACLs met going from subnet from to subnet to
+// (-1: outside the VPC): none within one subnet (SPEC.md §3.1), else the
+// outbound rules of from and the inbound rules of to.
+func (e *Engine) crossSubnets(from, to int32, q *Packet) bool {
+	if from == to {
+		if from >= 0 {
+			e.push(Step{Where: e.net.subnets[from].name, Filter: FilterNACL, Action: firewall.Allow, Reason: firewall.ReasonSameSubnet})
+		}
+		return true
+	}
+	if from >= 0 && !e.naclStep(from, firewall.Egress, q) {
+		return false
+	}
+	return to < 0 || e.naclStep(to, firewall.Ingress, q)
 }
 
 // naclStep evaluates subnet si's network ACL in direction dir.

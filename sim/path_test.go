@@ -339,3 +339,33 @@ func TestLaterFragmentsFollowTheFirst(t *testing.T) {
 		t.Errorf("first flow has %d packets, want the first fragment and its follower", r.Flows[0].PacketsOut)
 	}
 }
+
+// TestNATGatewayHopMeetsItsSubnetACL: a private instance reaches the
+// internet through the NAT gateway, so both legs cross the gateway subnet's
+// network ACL (SPEC.md §6: "IGW → NACL(S_pub) in → NAT GW → NACL(S_pub)
+// out → NACL(S_priv) in → SG-A ingress"); a public NACL without an
+// ephemeral-port return rule drops the replies there.
+func TestNATGatewayHopMeetsItsSubnetACL(t *testing.T) {
+	w := newWorld().
+		sg("sg-a", nil, []firewall.SGRule{sgr("https", "tcp", 443, 443, "0.0.0.0/0")}).
+		host("a", "s1", []string{"10.0.1.10"}, "sg-a").
+		host("natgw", "s2", []string{"10.0.2.5"}).edit(func(in *firewall.Interface) { in.Service = "nat-gateway" })
+	w.inv.NetworkACLs = append(w.inv.NetworkACLs, firewall.NetworkACL{ID: "acl-pub", VPC: "vpc-1", Entries: []firewall.NACLEntry{
+		nacl(100, "in", "allow", "tcp", 443, 443, "0.0.0.0/0"),
+		nacl(100, "out", "allow", "tcp", 443, 443, "0.0.0.0/0"),
+		nacl(140, "in", "allow", "tcp", 1024, 65535, "0.0.0.0/0"),
+	}})
+	w.inv.Subnets[1].NACL = "acl-pub"
+	e := w.engine(t, Options{})
+	out := e.Step(ptr(pkt(0, "tcp 10.0.1.10:50000 > 192.0.2.80:443 S")))
+	if got := traceString(out.Steps); !out.Forwarded || len(out.Steps) != 5 || out.Steps[3].Where != "natgw" {
+		t.Fatalf("request trace %s, want SG → s1 out → s2 in → natgw → s2 out", got)
+	}
+	script(t, e, []step{
+		{0.01, "tcp 192.0.2.80:443 > 10.0.1.10:50000 S.", false, firewall.ReasonNACLDefaultDeny, "s2", 0},
+	})
+	back := e.Step(ptr(pkt(0.02, "tcp 192.0.2.80:443 > 10.0.1.10:50000 S.")))
+	if d := back.Decisive; d.Direction != firewall.Egress || d.Where != "s2" {
+		t.Errorf("reply dropped at %s %s, want s2 outbound (no return rule to the instance)", d.Where, d.Direction)
+	}
+}
