@@ -34,12 +34,12 @@ type genFlow struct {
 // benchmarks and tests of the replay path. Flows are 3/4 TCP (a SYN,
 // SYN-ACK, then ACKs and data both ways, no teardown) and 1/4 UDP, 1 in 8
 // over IPv6; clients are 10.0.0.0/16 (fd00::/64), servers 10.1.0.0/16
-// (fd01::/64), server ports 443, 80, 53 or 123. Packets pick a flow at
-// random and are 1–20 µs apart. The same (n, flows, seed) gives the same
+// (fd01::/64), the host part being the flow number + 1; server ports are
+// 443, 80, 53 or 123. Packets pick a flow at random and are 1–20 µs apart. The same (n, flows, seed) gives the same
 // bytes.
 func GenerateCapture(w io.Writer, n, flows int, seed uint64) error {
-	if n < 0 || flows <= 0 || flows > 1<<16 {
-		return fmt.Errorf("generate capture: want n >= 0 and 1 <= flows <= 65536, got n=%d flows=%d", n, flows)
+	if n < 0 || flows <= 0 || flows >= 1<<16 {
+		return fmt.Errorf("generate capture: want n >= 0 and 1 <= flows <= 65535, got n=%d flows=%d", n, flows)
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	fl := make([]genFlow, flows)
@@ -49,7 +49,7 @@ func GenerateCapture(w io.Writer, n, flows int, seed uint64) error {
 		if rng.IntN(4) == 0 {
 			f.proto = packet.ProtoUDP
 		}
-		hi, lo := byte(i>>8), byte(i)
+		hi, lo := byte((i+1)>>8), byte(i+1) // host part 1..65535
 		if rng.IntN(8) == 0 {
 			f.client = netip.AddrFrom16([16]byte{0: 0xfd, 14: hi, 15: lo})
 			f.server = netip.AddrFrom16([16]byte{0: 0xfd, 1: 1, 14: hi, 15: lo})

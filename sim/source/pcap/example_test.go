@@ -1,0 +1,49 @@
+package pcap_test
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+
+	"github.com/ctsim/ctsim/sim/packet"
+	"github.com/ctsim/ctsim/sim/source/pcap"
+)
+
+// Example reads a capture (here a generated one), puts one of its hosts
+// onto a scenario address, and accounts for every record.
+func Example() {
+	var capture bytes.Buffer
+	if err := pcap.GenerateCapture(&capture, 6, 2, 1); err != nil {
+		fmt.Println(err)
+		return
+	}
+	r, err := pcap.NewReader(&capture, "generated.pcap", pcap.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer r.Close()
+	r.Map(netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("192.0.2.10"))
+
+	var p packet.Packet
+	for {
+		ok, err := r.Next(&p)
+		if err != nil {
+			fmt.Println("error:", err) // a truncated or corrupt file
+		}
+		if !ok {
+			break
+		}
+		fmt.Printf("#%d %-12s %s\n", p.Frame, p.At, p.String())
+	}
+	s := r.Stats()
+	fmt.Printf("read %d, delivered %d, skipped %d\n", s.Read, s.Delivered, s.SkippedTotal())
+	// Output:
+	// #1 0s           tcp 192.0.2.10:52064 > 10.1.0.1:443 S
+	// #2 0.000018s    tcp 10.0.0.2:58325 > 10.1.0.2:443 S
+	// #3 0.00003s     tcp 10.1.0.2:443 > 10.0.0.2:58325 S.
+	// #4 0.000046s    tcp 10.0.0.2:58325 > 10.1.0.2:443 .
+	// #5 0.000055s    tcp 10.1.0.2:443 > 10.0.0.2:58325 P.
+	// #6 0.000057s    tcp 10.1.0.1:443 > 192.0.2.10:52064 S.
+	// read 6, delivered 6, skipped 0
+}
