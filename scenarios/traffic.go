@@ -3,6 +3,7 @@ package scenarios
 import (
 	"errors"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -319,20 +320,22 @@ func (p *parser) endpoints(m *mapping, f *synth.Flow) error {
 	}
 	// A literal address fixes the family; else "family", else the
 	// client's first address.
+	why := ""
 	switch {
 	case fam != 0:
+		why = "family: " + strconv.Itoa(fam)
 	case cl.IsValid():
-		fam = famOf(cl)
+		fam, why = famOf(cl), "the client is "+cl.String()
 	case sl.IsValid():
-		fam = famOf(sl)
+		fam, why = famOf(sl), "the server is "+sl.String()
 	default:
-		fam = famOf(ch.Addrs[0])
+		fam, why = famOf(ch.Addrs[0]), ch.Name+"'s first address is "+ch.Addrs[0].String()
 	}
-	ca, err := p.pick(cv, cl, ch, fam, false, nil)
+	ca, err := p.pick(cv, cl, ch, fam, why, false, nil)
 	if err != nil {
 		return err
 	}
-	sa, err := p.pick(sv, sl, sh, fam, ch == nil || ch.External, sh)
+	sa, err := p.pick(sv, sl, sh, fam, why, ch == nil || ch.External, sh)
 	if err != nil {
 		return err
 	}
@@ -401,10 +404,10 @@ func (p *parser) hostNames() string {
 // pick chooses the address of an endpoint in family fam. A VPC server
 // reached from outside the VPC is addressed by its public address when it
 // has one (the internet gateway's 1:1 NAT, SPEC.md §6).
-func (p *parser) pick(n *yaml.Node, lit netip.Addr, h *Host, fam int, fromOutside bool, server *Host) (netip.Addr, error) {
+func (p *parser) pick(n *yaml.Node, lit netip.Addr, h *Host, fam int, why string, fromOutside bool, server *Host) (netip.Addr, error) {
 	if lit.IsValid() {
 		if famOf(lit) != fam {
-			return lit, p.errAt(n, "%s is IPv%d but the flow is IPv%d; client and server must be of one family", lit, famOf(lit), fam)
+			return lit, p.errAt(n, "%s is IPv%d but the flow is IPv%d (%s); client and server must be of one family", lit, famOf(lit), fam, why)
 		}
 		return lit, nil
 	}
@@ -422,7 +425,7 @@ func (p *parser) pick(n *yaml.Node, lit netip.Addr, h *Host, fam int, fromOutsid
 			return a, nil
 		}
 	}
-	return netip.Addr{}, p.errAt(n, "host %s has no IPv%d address", h.Name, fam)
+	return netip.Addr{}, p.errAt(n, "host %s has no IPv%d address, and the flow is IPv%d (%s)", h.Name, fam, fam, why)
 }
 
 func (p *parser) iface(id string) *firewall.Interface {

@@ -1,0 +1,158 @@
+package scenarios
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestBuiltinScenariosParse checks that every built-in scenario parses
+// without warnings and tells a story: a title, several sentences, traffic
+// and expectations.
+func TestBuiltinScenariosParse(t *testing.T) {
+	names := BuiltinNames()
+	if len(names) < 11 {
+		t.Fatalf("library has %d scenarios, want at least the 11 of the issue", len(names))
+	}
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			s, err := Builtin(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Name != name {
+				t.Errorf("name: %q in file %s.yaml", s.Name, name)
+			}
+			if len(s.Warnings) > 0 {
+				t.Errorf("warnings: %q", s.Warnings)
+			}
+			if s.Title == "" || strings.Contains(s.Title, "\n") {
+				t.Errorf("title %q: want one line", s.Title)
+			}
+			sentences := 0
+			for _, w := range strings.Fields(s.Story) {
+				if strings.HasSuffix(w, ".") {
+					sentences++
+				}
+			}
+			if sentences < 4 {
+				t.Errorf("story has %d sentences; tell the story in several", sentences)
+			}
+			if len(s.Traffic) == 0 || len(s.Expectations) == 0 {
+				t.Errorf("%d flows, %d expectations: a built-in scenario carries both", len(s.Traffic), len(s.Expectations))
+			}
+		})
+	}
+}
+
+// TestBuiltinScenariosPassTheirExpectations runs every built-in scenario and
+// checks that its own expectations hold (each expectation cites the SPEC.md
+// behaviour its scenario teaches: §3.8 ephemeral ports, §2.1 CT1 statefulness,
+// §1.5 unfiltered services, §2.4 UDP and TCP timeouts, §2.2/§2.8 untracked
+// flows, CT5 NACL changes, §2.6 the allowance, CT3 other protocols, §2.7
+// PMTUD, §3.1 NACL rule order).
+func TestBuiltinScenariosPassTheirExpectations(t *testing.T) {
+	for _, name := range BuiltinNames() {
+		t.Run(name, func(t *testing.T) {
+			s, err := Builtin(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := s.Run(RunOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Checks) != len(s.Expectations) {
+				t.Fatalf("%d checks for %d expectations", len(out.Checks), len(s.Expectations))
+			}
+			for _, c := range out.Checks {
+				if !c.Passed {
+					t.Errorf("%s: expected %s; got %s", c.Expectation.Origin, c.Expectation.Text, c.Got)
+				}
+			}
+			if !out.Passed {
+				t.Error("Outcome.Passed is false")
+			}
+			if out.Result.Packets != nil {
+				t.Error("Result.Packets kept without RunOptions.Explain")
+			}
+		})
+	}
+}
+
+// TestBuiltinScenariosAreDeterministic runs each built-in scenario twice and
+// compares the JSON of the results byte for byte (STYLE.md lesson 7).
+func TestBuiltinScenariosAreDeterministic(t *testing.T) {
+	for _, name := range BuiltinNames() {
+		t.Run(name, func(t *testing.T) {
+			var runs [2][]byte
+			for i := range runs {
+				s, err := Builtin(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, err := s.Run(RunOptions{Explain: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if runs[i], err = json.Marshal(out.Result); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !bytes.Equal(runs[0], runs[1]) {
+				t.Error("two runs gave different results")
+			}
+		})
+	}
+}
+
+// TestListFollowsLibraryOrder checks List, BuiltinNames and BuiltinSource
+// agree, and that the default scenario is in the library.
+func TestListFollowsLibraryOrder(t *testing.T) {
+	list := List()
+	names := BuiltinNames()
+	if len(list) != len(names) {
+		t.Fatalf("List has %d entries, BuiltinNames %d", len(list), len(names))
+	}
+	for i, info := range list {
+		if info.Name != names[i] {
+			t.Errorf("List[%d] = %s, BuiltinNames[%d] = %s", i, info.Name, i, names[i])
+		}
+		if strings.HasPrefix(info.Title, "(invalid") || info.Title == "" {
+			t.Errorf("%s: title %q", info.Name, info.Title)
+		}
+		src, err := BuiltinSource(info.Name)
+		if err != nil || !bytes.Contains(src, []byte("name: "+info.Name)) {
+			t.Errorf("BuiltinSource(%s): %v", info.Name, err)
+		}
+	}
+	if names[0] != DefaultScenario {
+		t.Errorf("first scenario %s, want the default %s", names[0], DefaultScenario)
+	}
+	if _, err := Builtin("no-such"); err == nil || !strings.Contains(err.Error(), "ephemeral-ports") {
+		t.Errorf("Builtin(no-such) = %v, want an error listing the library", err)
+	}
+	names[0] = "changed"
+	if BuiltinNames()[0] != DefaultScenario {
+		t.Error("BuiltinNames returns the library's own slice")
+	}
+}
+
+// TestEveryLibraryFileIsListed checks that no YAML file in library/ is
+// missing from the library order.
+func TestEveryLibraryFileIsListed(t *testing.T) {
+	entries, err := library.ReadDir("library")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, n := range BuiltinNames() {
+		listed[n+".yaml"] = true
+	}
+	for _, e := range entries {
+		if !listed[e.Name()] {
+			t.Errorf("library/%s is not in libraryOrder", e.Name())
+		}
+	}
+}
