@@ -55,3 +55,6 @@ func (s *simFlags) seedOverride() *uint64 {
 	}
 	return nil
 }
+
+// imports reports whether --aws or --terraform was given.
+func (s *simFlags) imports() bool { return s != nil && (s.aws != "" || s.terraform != "") }

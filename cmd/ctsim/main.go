@@ -62,7 +62,15 @@ type command struct {
 
 // commands returns every subcommand in the order `ctsim help` lists them.
 func commands() []*command {
-	return []*command{}
+	return []*command{
+		runCommand(),
+		explainCommand(),
+		testCommand(),
+		scenariosCommand(),
+		replayCommand(),
+		rulesCommand(),
+		gencapCommand(),
+	}
 }
 
 func findCommand(name string) *command {

@@ -60,6 +60,9 @@ type section struct {
 // document is what a command prints: sections for table, markdown and CSV,
 // and a typed value for JSON.
 type document struct {
+	// Heading is printed first: as lines in the table format, as a "##"
+	// heading and a paragraph in markdown. Not in CSV.
+	Heading  []string
 	Sections []section
 	// CSV lists the sections the csv format prints (indexes into
 	// Sections), separated by a blank line; nil means the first only.
@@ -151,6 +154,16 @@ func mdEscape(s string) string {
 
 func writeMarkdown(w io.Writer, d *document) error {
 	var b strings.Builder
+	for i, h := range d.Heading {
+		if i == 0 {
+			b.WriteString("## " + h + "\n\n")
+		} else {
+			b.WriteString(h + "\n")
+		}
+	}
+	if len(d.Heading) > 1 {
+		b.WriteString("\n")
+	}
 	if len(d.Text) > 0 {
 		b.WriteString("```\n")
 		for _, l := range d.Text {
@@ -202,6 +215,15 @@ const (
 )
 
 func (r renderer) writeTables(w io.Writer, d *document) error {
+	for i, h := range d.Heading {
+		if i == 0 && r.color {
+			h = ansiBold + h + ansiReset
+		}
+		io.WriteString(w, h+"\n")
+	}
+	if len(d.Heading) > 0 {
+		io.WriteString(w, "\n")
+	}
 	for _, l := range d.Text {
 		if _, err := io.WriteString(w, l+"\n"); err != nil {
 			return err
