@@ -58,12 +58,28 @@ func summarize(t testing.TB, path string, first int) (string, Stats, error) {
 		return b.String(), Stats{}, err
 	}
 	defer r.Close()
+	// The first packets, then the first ICMP error and the first later
+	// fragment if they come after, then the last packet.
 	var lines []string
+	var sawErr, sawFrag bool
+	var last string
 	pkts := drain(t, r, func(p *packet.Packet) {
-		if len(lines) < first {
-			lines = append(lines, "  "+describe(p))
+		d := describe(p)
+		switch {
+		case len(lines) < first:
+			lines = append(lines, "  "+d)
+		case p.IsICMPError() && !sawErr:
+			lines = append(lines, "  ... "+d)
+		case !p.Fragment.First() && !sawFrag:
+			lines = append(lines, "  ... "+d)
 		}
+		sawErr = sawErr || p.IsICMPError()
+		sawFrag = sawFrag || !p.Fragment.First()
+		last = "  last " + d
 	})
+	if len(pkts) > first {
+		lines = append(lines, last)
+	}
 	s := r.Stats()
 	checkInvariants(t, path, s, pkts)
 	fmt.Fprintf(&b, "read=%d delivered=%d bytes=%d captured=%d reordered=%d\n",
