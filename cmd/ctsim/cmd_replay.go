@@ -281,8 +281,10 @@ func runReplay(e *env, o *replayOpts, args []string) error {
 	d.JSON.(*runJSON).Capture = cj
 	d.Heading = []string{"replay of " + capPath + " through " + s.Name,
 		fmt.Sprintf("%s; times are seconds since the first packet; frame numbers as Wireshark shows them.", s.File)}
-	if r.format != fmtCSV {
-		d.Sections = append(d.Sections, captureSection(cj))
+	for i := range d.Sections {
+		if d.Sections[i].Title == packetsTitle {
+			d.Sections[i] = captureSection(cj, &res.Summary)
+		}
 	}
 	if err := r.render(e.stdout, d); err != nil {
 		return err
@@ -331,18 +333,16 @@ func replayLoop(rd *pcap.Reader, eng *sim.Engine, dw *droppedWriter, prog *progr
 	return readErr, firstLink, nil
 }
 
-// captureSection accounts for every packet of a replay.
-func captureSection(c *captureJSON) section {
-	rows := [][]string{
-		{"read", u64(c.Read)},
-		{"forwarded", u64(c.Forwarded)},
-		{"dropped", u64(c.Dropped)},
-		{"skipped", u64(c.Skipped)},
-	}
+// captureSection accounts for every packet of a replay: it replaces the
+// Packets section of the summary.
+func captureSection(c *captureJSON, sum *sim.Summary) section {
+	sec := packetsSection(sum)
+	sec.Rows[0] = []string{"read from the capture", u64(c.Read)}
+	rows := append(sec.Rows, []string{"skipped", u64(c.Skipped)})
 	for _, s := range c.SkippedBy {
 		rows = append(rows, []string{"  skipped: " + s.Key, u64(s.Count)})
 	}
-	notes := []string{}
+	notes := sec.Notes
 	if sum := c.Forwarded + c.Dropped + c.Skipped; sum == c.Read {
 		notes = append(notes, fmt.Sprintf("Every packet is accounted for: %d read = %d forwarded + %d dropped + %d skipped.", c.Read, c.Forwarded, c.Dropped, c.Skipped))
 	} else {
@@ -360,7 +360,8 @@ func captureSection(c *captureJSON) section {
 	if !c.Complete {
 		notes = append(notes, "The capture was not read whole: "+c.Error)
 	}
-	return section{Title: "Capture", Columns: []string{"packets", "count"}, Rows: rows, Notes: notes}
+	sec.Rows, sec.Notes = rows, notes
+	return sec
 }
 
 // progress prints a progress line on stderr (a terminal) while replaying.

@@ -176,10 +176,12 @@ func verdictColor(cell string) string {
 	return ""
 }
 
-// summarySections renders the totals, the per-interface conntrack counters
-// and the applied changes.
-func summarySections(res *sim.Result) []section {
-	s := &res.Summary
+// packetsTitle is the title of the summary's first section.
+const packetsTitle = "Packets"
+
+// packetsSection renders the packet totals: forwarded and dropped, by
+// filter and reason.
+func packetsSection(s *sim.Summary) section {
 	rows := [][]string{{"read", u64(s.Read)}, {"forwarded", u64(s.Forwarded)}}
 	for _, c := range s.ForwardedBy {
 		rows = append(rows, []string{"  forwarded: " + c.Key, u64(c.Count)})
@@ -188,13 +190,19 @@ func summarySections(res *sim.Result) []section {
 	for _, c := range s.DroppedBy {
 		rows = append(rows, []string{"  dropped at " + strings.Replace(c.Key, ":", ": ", 1), u64(c.Count)})
 	}
-	out := []section{{
-		Title:   "Packets",
+	return section{
+		Title:   packetsTitle,
 		Columns: []string{"packets", "count"},
 		Rows:    rows,
 		Notes: []string{fmt.Sprintf("%d flows: %d allowed, %d dropped, %d blocked; %d conntrack entries expired; simulated until %s.",
 			s.Flows, s.FlowsAllowed, s.FlowsDropped, s.FlowsBlocked, s.Expired, s.End)},
-	}}
+	}
+}
+
+// summarySections renders the totals, the per-interface conntrack counters
+// and the applied changes.
+func summarySections(res *sim.Result) []section {
+	out := []section{packetsSection(&res.Summary)}
 	ifRows := make([][]string, 0, len(res.Interfaces))
 	for _, in := range res.Interfaces {
 		allowance, avail := "unlimited", "-"
