@@ -57,7 +57,9 @@ func (p *parser) newRuleState() *ruleState {
 type parsedChange struct {
 	tc   TimedChange
 	node *yaml.Node
-	m    *mapping // the kind's mapping
+	m    *mapping   // the kind's mapping
+	rule *yaml.Node // the rule_id to blame (the rule's own for add_sg_rule)
+	num  *yaml.Node // the rule_number to blame
 }
 
 // changes parses the changes list. Changes are checked in time order (file
@@ -124,9 +126,11 @@ func (p *parser) change(n *yaml.Node) (parsedChange, error) {
 	kn := m.get(kind)
 	switch kind {
 	case "add_sg_rule", "replace_sg_rule":
-		extra := []string{"group", "direction"}
-		pc.m, err = p.mapping(kn, kind, append(extra, sgRuleKeys...)...)
-		if err != nil {
+		keys := []string{"group", "direction", "rule"}
+		if kind == "replace_sg_rule" {
+			keys = append(keys, "rule_id")
+		}
+		if pc.m, err = p.mapping(kn, kind, keys...); err != nil {
 			return pc, err
 		}
 		if err := p.groupDir(pc.m, c); err != nil {
@@ -137,8 +141,15 @@ func (p *parser) change(n *yaml.Node) (parsedChange, error) {
 				return pc, err
 			}
 		}
-		if c.Rule, _, err = p.sgRule(kn, c.Group, c.Direction, extra...); err != nil {
+		rv, err := p.require(pc.m, "rule")
+		if err != nil {
 			return pc, err
+		}
+		if c.Rule, pc.rule, err = p.sgRule(rv, c.Group, c.Direction); err != nil {
+			return pc, err
+		}
+		if kind == "replace_sg_rule" {
+			pc.rule = pc.m.get("rule_id")
 		}
 	case "remove_sg_rule":
 		if pc.m, err = p.mapping(kn, kind, "group", "direction", "rule_id"); err != nil {
@@ -150,17 +161,23 @@ func (p *parser) change(n *yaml.Node) (parsedChange, error) {
 		if c.RuleID, err = p.reqStr(pc.m, "rule_id"); err != nil {
 			return pc, err
 		}
+		pc.rule = pc.m.get("rule_id")
 	case "add_nacl_entry", "replace_nacl_entry":
-		extra := []string{"acl", "direction"}
-		if pc.m, err = p.mapping(kn, kind, append(extra, entryKeys...)...); err != nil {
+		if pc.m, err = p.mapping(kn, kind, "acl", "direction", "entry"); err != nil {
 			return pc, err
 		}
 		if err := p.aclDir(pc.m, c); err != nil {
 			return pc, err
 		}
-		if c.Entry, _, err = p.naclEntry(kn, c.ACL, c.Direction == firewall.Egress, extra...); err != nil {
+		ev, err := p.require(pc.m, "entry")
+		if err != nil {
 			return pc, err
 		}
+		var numNode *yaml.Node
+		if c.Entry, numNode, err = p.naclEntry(ev, c.ACL, c.Direction == firewall.Egress); err != nil {
+			return pc, err
+		}
+		pc.num = numNode
 		c.Number = c.Entry.Number
 	case "remove_nacl_entry":
 		if pc.m, err = p.mapping(kn, kind, "acl", "direction", "rule_number"); err != nil {
@@ -178,6 +195,7 @@ func (p *parser) change(n *yaml.Node) (parsedChange, error) {
 			return pc, err
 		}
 		c.Number = int32(num)
+		pc.num = nv
 	case "associate_nacl":
 		if pc.m, err = p.mapping(kn, kind, "subnet", "acl"); err != nil {
 			return pc, err
@@ -253,13 +271,13 @@ func (p *parser) checkChange(st *ruleState, pc parsedChange) error {
 				c.Rule.ID = fmt.Sprintf("%s-%s-added-%d:%d", c.Group, shortDir(c.Direction), c.Origin.Line, c.Origin.Col)
 			}
 			if set[c.Rule.ID] {
-				return p.errAt(m.get("rule_id"), "add_sg_rule: %s already has a %s rule %q", c.Group, c.Direction, c.Rule.ID)
+				return p.errAt(pc.rule, "add_sg_rule: %s already has a %s rule %q", c.Group, c.Direction, c.Rule.ID)
 			}
 			set[c.Rule.ID] = true
 			break
 		}
 		if !set[c.RuleID] {
-			return p.errAt(m.get("rule_id"), "%s: %s has no %s rule %q at this time; its rules: %s", c.Kind, c.Group, c.Direction, c.RuleID, p.keys(set))
+			return p.errAt(pc.rule, "%s: %s has no %s rule %q at this time; its rules: %s", c.Kind, c.Group, c.Direction, c.RuleID, p.keys(set))
 		}
 		if c.Kind == sim.RemoveSGRule {
 			delete(set, c.RuleID)
@@ -276,9 +294,9 @@ func (p *parser) checkChange(st *ruleState, pc parsedChange) error {
 		}
 		switch {
 		case c.Kind == sim.AddNACLEntry && set[c.Number]:
-			return p.errAt(m.get("rule_number"), "add_nacl_entry: %s %s already has rule %d at this time (use replace_nacl_entry)", c.ACL, c.Direction, c.Number)
+			return p.errAt(pc.num, "add_nacl_entry: %s %s already has rule %d at this time (use replace_nacl_entry)", c.ACL, c.Direction, c.Number)
 		case c.Kind != sim.AddNACLEntry && !set[c.Number]:
-			return p.errAt(m.get("rule_number"), "%s: %s %s has no rule %d at this time", c.Kind, c.ACL, c.Direction, c.Number)
+			return p.errAt(pc.num, "%s: %s %s has no rule %d at this time", c.Kind, c.ACL, c.Direction, c.Number)
 		}
 		if c.Kind == sim.RemoveNACLEntry {
 			delete(set, c.Number)

@@ -187,9 +187,9 @@ func (d *decoder) securityGroup(n *yaml.Node) (firewall.SecurityGroup, error) {
 
 // sgRule parses one security group rule (IpPermission with one peer,
 // SPEC.md §1.1). It returns the node to blame for a duplicate ID.
-func (d *decoder) sgRule(n *yaml.Node, group string, dir firewall.Direction, extra ...string) (firewall.SGRule, *yaml.Node, error) {
+func (d *decoder) sgRule(n *yaml.Node, group string, dir firewall.Direction) (firewall.SGRule, *yaml.Node, error) {
 	var r firewall.SGRule
-	m, err := d.mapping(n, dir.String()+" rule of "+group, append(extra, sgRuleKeys...)...)
+	m, err := d.mapping(n, dir.String()+" rule of "+group, sgRuleKeys...)
 	if err != nil {
 		return r, nil, err
 	}
@@ -309,13 +309,13 @@ func (d *decoder) networkACL(n *yaml.Node) (firewall.NetworkACL, error) {
 
 // naclEntry parses one network ACL entry (CreateNetworkAclEntry, SPEC.md
 // §3.2).
-func (d *decoder) naclEntry(n *yaml.Node, acl string, egress bool, extra ...string) (firewall.NACLEntry, *yaml.Node, error) {
+func (d *decoder) naclEntry(n *yaml.Node, acl string, egress bool) (firewall.NACLEntry, *yaml.Node, error) {
 	e := firewall.NACLEntry{Egress: egress}
 	dir := "ingress"
 	if egress {
 		dir = "egress"
 	}
-	m, err := d.mapping(n, dir+" entry of "+acl, append(extra, entryKeys...)...)
+	m, err := d.mapping(n, dir+" entry of "+acl, entryKeys...)
 	if err != nil {
 		return e, nil, err
 	}
