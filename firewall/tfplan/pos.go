@@ -1,0 +1,228 @@
+package tfplan
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/ctsim/ctsim/firewall"
+)
+
+// Errors are *firewall.Error values: Origin is the position, Field the
+// JSON member at fault ("CidrIp", "FromPort"; "" for syntax errors), Msg
+// what is wrong. Precision: syntax and type errors point at the byte where
+// encoding/json stopped. Semantic errors (a bad CIDR, a port out of range, an
+// unknown protocol) point at the key of the offending member ("CidrIp": …),
+// or at the enclosing object when the member is absent. Lines and columns
+// count from 1; columns count bytes.
+
+// index maps JSON paths ("/values/root_module/resources/3/values/ingress/0")
+// to byte offsets: the key of an object member, or the first byte of an array
+// element or of the root. It is built once per file by walking the tokens.
+type index struct {
+	file  string
+	data  []byte
+	lines []int // offset of the first byte of each line
+	at    map[string]int
+	val   map[string]int // path → first byte of the value
+}
+
+// newIndex prepares the line table of data; build indexes the paths.
+func newIndex(file string, data []byte) *index {
+	ix := &index{file: file, data: data, at: make(map[string]int), val: make(map[string]int), lines: []int{0}}
+	for i, b := range data {
+		if b == '\n' {
+			ix.lines = append(ix.lines, i+1)
+		}
+	}
+	return ix
+}
+
+// build walks the tokens of ix.data, which should already be known to be
+// valid JSON, and records the offset of every path.
+func (ix *index) build() error {
+	dec := json.NewDecoder(bytes.NewReader(ix.data))
+	dec.UseNumber()
+	if err := ix.walk(dec, "", -1); err != nil {
+		return ix.jsonError(err)
+	}
+	return nil
+}
+
+// skip returns the offset of the next token at or after off, skipping
+// whitespace and the separators the decoder consumes lazily.
+func (ix *index) skip(off int) int {
+	for off < len(ix.data) {
+		switch ix.data[off] {
+		case ' ', '\t', '\n', '\r', ',', ':':
+			off++
+		default:
+			return off
+		}
+	}
+	return off
+}
+
+func (ix *index) walk(dec *json.Decoder, path string, keyAt int) error {
+	start := ix.skip(int(dec.InputOffset()))
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	ix.val[path] = start
+	if keyAt >= 0 {
+		ix.at[path] = keyAt
+	} else {
+		ix.at[path] = start
+	}
+	switch tok {
+	case json.Delim('{'):
+		for dec.More() {
+			kAt := ix.skip(int(dec.InputOffset()))
+			k, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			ks, _ := k.(string)
+			if err := ix.walk(dec, path+"/"+ks, kAt); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token()
+	case json.Delim('['):
+		for i := 0; dec.More(); i++ {
+			if err := ix.walk(dec, path+"/"+strconv.Itoa(i), -1); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token()
+	}
+	return err
+}
+
+// origin converts a byte offset into a position.
+func (ix *index) origin(off int) firewall.Origin {
+	lo, hi := 0, len(ix.lines)-1
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if ix.lines[mid] <= off {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return firewall.Origin{File: ix.file, Line: lo + 1, Col: off - ix.lines[lo] + 1}
+}
+
+// join makes the index key of a path.
+func join(parts []any) string {
+	var b strings.Builder
+	for _, p := range parts {
+		b.WriteByte('/')
+		switch v := p.(type) {
+		case int:
+			b.WriteString(strconv.Itoa(v))
+		default:
+			b.WriteString(fmt.Sprint(v))
+		}
+	}
+	return b.String()
+}
+
+// typeError positions a *json.UnmarshalTypeError met while decoding the
+// value at path parts on its own: its Offset counts from that value.
+func (ix *index) typeError(parts []any, err error, what string) error {
+	typ, ok := errors.AsType[*json.UnmarshalTypeError](err)
+	base, found := ix.val[join(parts)]
+	if !ok || !found {
+		e := ix.errorf(parts, "%s: %v", what, err)
+		return e
+	}
+	off := base + int(typ.Offset)
+	best := base
+	for _, at := range ix.at {
+		if at < off && at > best {
+			best = at
+		}
+	}
+	return &firewall.Error{Origin: ix.origin(best), Field: typ.Field, Msg: fmt.Sprintf("%s: %s is a JSON %s, want %s", what, typ.Field, typ.Value, typ.Type)}
+}
+
+// pos returns the position of the JSON path made of parts (strings and
+// ints), falling back to the nearest enclosing value that was indexed.
+func (ix *index) pos(parts ...any) firewall.Origin {
+	ps := make([]string, len(parts))
+	for i, p := range parts {
+		switch v := p.(type) {
+		case int:
+			ps[i] = strconv.Itoa(v)
+		default:
+			ps[i] = fmt.Sprint(v)
+		}
+	}
+	for n := len(ps); n >= 0; n-- {
+		path := ""
+		if n > 0 {
+			path = "/" + strings.Join(ps[:n], "/")
+		}
+		if off, ok := ix.at[path]; ok {
+			return ix.origin(off)
+		}
+	}
+	return firewall.Origin{File: ix.file}
+}
+
+// errorf returns a *firewall.Error at the JSON path parts; Field is the
+// last part when it is a member name.
+func (ix *index) errorf(parts []any, format string, args ...any) error {
+	e := &firewall.Error{Origin: ix.pos(parts...), Msg: fmt.Sprintf(format, args...)}
+	if len(parts) > 0 {
+		e.Field, _ = parts[len(parts)-1].(string)
+	}
+	return e
+}
+
+// jsonError turns an encoding/json error into a positioned *firewall.Error.
+func (ix *index) jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		// Offset counts the bytes read, the bad one included.
+		off := int(syn.Offset)
+		if off > 0 && !strings.HasPrefix(syn.Error(), "unexpected end") {
+			off--
+		}
+		return &firewall.Error{Origin: ix.origin(off), Msg: "invalid JSON: " + syn.Error()}
+	case errors.As(err, &typ):
+		// Offset is past the offending value; point at the key (or array
+		// element) it belongs to when the paths are indexed.
+		off := int(typ.Offset)
+		best := -1
+		for _, at := range ix.at {
+			if at < off && at > best {
+				best = at
+			}
+		}
+		if best >= 0 {
+			off = best
+		}
+		msg := fmt.Sprintf("%s is a JSON %s, want %s", typ.Field, typ.Value, typ.Type)
+		if typ.Field == "" {
+			msg = fmt.Sprintf("JSON %s where %s is expected", typ.Value, typ.Type)
+		}
+		return &firewall.Error{Origin: ix.origin(off), Field: typ.Field, Msg: msg}
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return &firewall.Error{Origin: ix.origin(len(ix.data)), Msg: "invalid JSON: unexpected end of input"}
+	}
+	return &firewall.Error{Origin: firewall.Origin{File: ix.file}, Msg: err.Error()}
+}
+
+// sub returns the JSON path at extended by more, never sharing at's array.
+func sub(at []any, more ...any) []any {
+	return append(at[:len(at):len(at)], more...)
+}
