@@ -80,8 +80,8 @@ func (p *parser) changes(n *yaml.Node) error {
 	}
 	sort.SliceStable(list, func(i, j int) bool { return list[i].tc.At < list[j].tc.At })
 	st := p.newRuleState()
-	for _, pc := range list {
-		if err := p.checkChange(st, pc); err != nil {
+	for i := range list {
+		if err := p.checkChange(st, &list[i]); err != nil {
 			return err
 		}
 	}
@@ -257,7 +257,7 @@ func (p *parser) aclDir(m *mapping, c *sim.Change) (err error) {
 
 // checkChange checks a change's references against the rules as the
 // changes before it leave them, and updates st.
-func (p *parser) checkChange(st *ruleState, pc parsedChange) error {
+func (p *parser) checkChange(st *ruleState, pc *parsedChange) error {
 	c := &pc.tc.Change
 	m := pc.m
 	switch c.Kind {
