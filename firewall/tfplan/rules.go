@@ -81,6 +81,9 @@ func (b *netBuilder) peers(r *res, base []any, rule firewall.SGRule, self string
 		if !ok {
 			continue
 		}
+		if kind == "sg" && r.boolean(at("self")...) && r.isUnknown(at(key)...) {
+			continue // computed from self: the group itself, added below
+		}
 		var vals []string
 		if strings.HasSuffix(key, "s") { // a list attribute
 			vals = b.refValues(r, at(key)...)

@@ -93,7 +93,10 @@ type resourceChange struct {
 }
 
 type configModule struct {
-	Resources   []configResource `json:"resources"`
+	Resources []configResource `json:"resources"`
+	Outputs   map[string]struct {
+		Expression any `json:"expression"`
+	} `json:"outputs"`
 	ModuleCalls map[string]struct {
 		Module configModule `json:"module"`
 	} `json:"module_calls"`
@@ -288,26 +291,36 @@ func moduleEnd(s string) int {
 	return i
 }
 
-// config finds the configuration expressions of the resource cfgAddr in
-// module (instance keys of modules are ignored: configuration is per module
-// call, not per instance).
-func (p *parser) config(module, cfgAddr string) map[string]any {
+// configModule finds the configuration of module ("module.a[0].module.b";
+// instance keys are ignored: configuration is per module call), or nil.
+func (p *parser) configModule(module string) *configModule {
 	if p.doc.Configuration == nil {
 		return nil
 	}
 	m := &p.doc.Configuration.RootModule
-	if module != "" {
-		for part := range strings.SplitSeq(module, ".module.") {
-			part = strings.TrimPrefix(part, "module.")
-			if i := strings.IndexByte(part, '['); i >= 0 {
-				part = part[:i]
-			}
-			call, ok := m.ModuleCalls[part]
-			if !ok {
-				return nil
-			}
-			m = &call.Module
+	if module == "" {
+		return m
+	}
+	for part := range strings.SplitSeq(module, ".module.") {
+		part = strings.TrimPrefix(part, "module.")
+		if i := strings.IndexByte(part, '['); i >= 0 {
+			part = part[:i]
 		}
+		call, ok := m.ModuleCalls[part]
+		if !ok {
+			return nil
+		}
+		m = &call.Module
+	}
+	return m
+}
+
+// config finds the configuration expressions of the resource cfgAddr in
+// module, or nil.
+func (p *parser) config(module, cfgAddr string) map[string]any {
+	m := p.configModule(module)
+	if m == nil {
+		return nil
 	}
 	for _, cr := range m.Resources {
 		if cr.Address == cfgAddr {

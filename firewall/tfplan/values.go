@@ -172,6 +172,43 @@ func (p *parser) refs(r *res, path ...any) []ref {
 			}
 		}
 	}
+	names := collectRefs(node)
+	slices.Sort(names) // map order above; references are a set
+	names = mostSpecific(names)
+	var out []ref
+	for _, name := range names {
+		for _, rf := range p.resolve(r, name) {
+			if !slices.ContainsFunc(out, func(o ref) bool { return o.r == rf.r && o.attr == rf.attr }) {
+				out = append(out, rf)
+			}
+		}
+	}
+	// "aws_x.y.id" and "aws_x.y" both come: keep the one with an attribute.
+	out = slices.DeleteFunc(out, func(o ref) bool {
+		return o.attr == "" && slices.ContainsFunc(out, func(q ref) bool { return q.r == o.r && q.attr != "" })
+	})
+	return out
+}
+
+// mostSpecific drops every reference that is a prefix of another one in
+// sorted names: Terraform lists a traversal with its prefixes
+// ("aws_security_group.web.id", "aws_security_group.web";
+// "module.net.ids[1]", "module.net.ids"), and the longest says the most.
+func mostSpecific(names []string) []string {
+	names = slices.Compact(names)
+	var out []string
+	for _, n := range names {
+		if !slices.ContainsFunc(names, func(m string) bool {
+			return len(m) > len(n) && strings.HasPrefix(m, n) && (m[len(n)] == '.' || m[len(n)] == '[')
+		}) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// collectRefs returns every reference string in an expression tree.
+func collectRefs(node any) []string {
 	var names []string
 	var walk func(any)
 	walk = func(v any) {
@@ -196,25 +233,17 @@ func (p *parser) refs(r *res, path ...any) []ref {
 		}
 	}
 	walk(node)
-	slices.Sort(names) // map order above; references are a set
-	var out []ref
-	for _, name := range names {
-		for _, rf := range p.resolve(r, name) {
-			if !slices.ContainsFunc(out, func(o ref) bool { return o.r == rf.r && o.attr == rf.attr }) {
-				out = append(out, rf)
-			}
-		}
-	}
-	// "aws_x.y.id" and "aws_x.y" both come: keep the one with an attribute.
-	out = slices.DeleteFunc(out, func(o ref) bool {
-		return o.attr == "" && slices.ContainsFunc(out, func(q ref) bool { return q.r == o.r && q.attr != "" })
-	})
-	return out
+	return names
 }
 
 // resolve turns a reference string into resource instances of r's module.
+// A module output ("module.net.vpc_id") is followed into the module: the
+// references of the output's expression are resolved there.
 func (p *parser) resolve(r *res, name string) []ref {
 	parts := strings.Split(name, ".")
+	if parts[0] == "module" && len(parts) >= 3 {
+		return p.resolveOutput(r, parts[1], parts[2])
+	}
 	mode := ""
 	if parts[0] == "data" {
 		mode, parts = "data.", parts[1:]
@@ -259,4 +288,41 @@ func (p *parser) resolve(r *res, name string) []ref {
 		}
 	}
 	return out
+}
+
+// resolveOutput resolves output out of module call call (which may carry an
+// instance key) of r's module, through the output's expression.
+func (p *parser) resolveOutput(r *res, call, out string) []ref {
+	idx := ""
+	if i := strings.IndexByte(out, '['); i >= 0 {
+		out, idx = out[:i], out[i:]
+	}
+	child := "module." + call
+	if r.module != "" {
+		child = r.module + "." + child
+	}
+	m := p.configModule(child)
+	if m == nil {
+		return nil
+	}
+	o, ok := m.Outputs[out]
+	if !ok {
+		return nil
+	}
+	names := collectRefs(o.Expression)
+	slices.Sort(names)
+	at := &res{module: child}
+	var refs []ref
+	for _, n := range mostSpecific(names) {
+		refs = append(refs, p.resolve(at, n)...)
+	}
+	// An element of a list output made of counted instances
+	// ("module.net.subnet_ids[1]" of "aws_subnet.private[*].id") is taken
+	// to be the instance with that index.
+	if idx != "" && len(refs) > 1 {
+		if one := slices.DeleteFunc(slices.Clone(refs), func(rf ref) bool { return rf.r.index != idx }); len(one) == 1 {
+			return one
+		}
+	}
+	return refs
 }
