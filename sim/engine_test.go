@@ -368,3 +368,22 @@ func ExampleNew() {
 	// tcp 198.51.100.7:50001 > 10.0.1.10:22: blocked ()
 	//   no rule of sg-web allows tcp 22 from 198.51.100.7 (ingress); security groups only allow, so anything no rule allows is dropped
 }
+
+// TestLongGapsDoNotReplayEverySweep: a jump of years between two packets (a
+// capture with a clock jump) costs a bounded number of sweeps, and the entry
+// is still reported expired at its own time.
+func TestLongGapsDoNotReplayEverySweep(t *testing.T) {
+	e := dnsWorld().engine(t, Options{})
+	e.AddSource(&sliceSource{pkts: packets(
+		"0 udp 10.0.1.10:40002 > 192.0.2.53:53",
+		"183000000 udp 192.0.2.53:53 > 10.0.1.10:40002", // 5.8 years later
+	)})
+	r, err := e.Run(Never)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := r.Flows[0].FirstDrop
+	if d == nil || d.Step.Reason != firewall.ReasonTrackingExpired || d.Step.ExpiredAt != sec(30) {
+		t.Errorf("first drop %+v, want expired at 30s", d)
+	}
+}

@@ -9,27 +9,49 @@ import (
 	"github.com/ctsim/ctsim/sim/packet"
 )
 
-// sweepUntil runs every conntrack sweep due at or before t (each at its own
-// time) and forgets stale first-fragment verdicts.
+// maxCatchUpSweeps bounds the sweeps run when the clock jumps over many
+// sweep intervals at once (a capture with a gap of years): the remaining
+// expiries are found lazily, and every expiry reports its own time anyway.
+const maxCatchUpSweeps = 16
+
+// sweepUntil runs the conntrack sweeps due at or before t, each at its own
+// time, and forgets stale first-fragment verdicts. After a long jump it
+// runs at most maxCatchUpSweeps, at the last due time.
 func (e *Engine) sweepUntil(t Time) {
+	if e.nextSweep > t {
+		return
+	}
+	iv := Time(e.opt.SweepInterval)
+	if due := (t-e.nextSweep)/iv + 1; due > maxCatchUpSweeps {
+		last := e.nextSweep + (due-1)*iv
+		for i := 0; i < maxCatchUpSweeps; i++ {
+			e.sweep(last)
+		}
+		e.nextSweep = last + iv
+		return
+	}
 	for e.nextSweep <= t {
-		at := e.nextSweep
-		for i := range e.net.ifaces {
-			f := &e.net.ifaces[i]
-			if f.table == nil {
-				continue
-			}
-			e.sweepBuf = f.table.Sweep(at, e.opt.SweepBatch, e.sweepBuf[:0])
-			for _, x := range e.sweepBuf {
-				e.noteExpiry(int32(i), x)
-			}
+		e.sweep(e.nextSweep)
+		e.nextSweep += iv
+	}
+}
+
+// sweep runs one sweep at time at.
+func (e *Engine) sweep(at Time) {
+	for i := range e.net.ifaces {
+		f := &e.net.ifaces[i]
+		if f.table == nil {
+			continue
 		}
-		for k, fs := range e.frags {
-			if at.Sub(fs.at) > FragmentMemory {
-				delete(e.frags, k)
-			}
+		e.sweepBuf = f.table.Sweep(at, e.opt.SweepBatch, e.sweepBuf[:0])
+		for _, x := range e.sweepBuf {
+			e.noteExpiry(int32(i), x)
 		}
-		e.nextSweep = at.Add(e.opt.SweepInterval)
+	}
+	for k, fs := range e.frags {
+		if at.Sub(fs.at) > FragmentMemory {
+			delete(e.frags, k)
+		}
 	}
 }
 
