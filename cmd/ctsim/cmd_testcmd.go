@@ -194,6 +194,7 @@ func renderTest(e *env, r renderer, doc *testJSON) error {
 		return r.render(e.stdout, d)
 	}
 	// The traces that contradict each failed expectation.
+	var failures []string
 	for _, ts := range doc.Scenarios {
 		for i, c := range ts.Checks {
 			if c.Passed {
@@ -213,21 +214,21 @@ func renderTest(e *env, r renderer, doc *testJSON) error {
 					lines = append(lines, "    "+l)
 				}
 			}
-			d.Text = append(d.Text, lines...)
-			d.Text = append(d.Text, "")
+			failures = append(failures, "")
+			failures = append(failures, lines...)
 		}
 	}
-	if r.format == fmtMarkdown && len(d.Text) > 0 {
+	if r.format == fmtMarkdown && len(failures) > 0 {
 		// Markdown puts the traces in a code block after the table.
 		var b strings.Builder
-		if err := writeMarkdown(&b, &document{Sections: d.Sections}); err != nil {
+		if err := writeMarkdown(&b, d); err != nil {
 			return err
 		}
-		b.WriteString("\n```\n" + strings.Join(d.Text, "\n") + "```\n")
+		b.WriteString("\n```" + strings.Join(failures, "\n") + "\n```\n\n")
 		_, err := io.WriteString(e.stdout, b.String()+summaryLine(doc)+"\n")
 		return err
 	}
-	d.Sections[0].Notes = []string{"", summaryLine(doc)}
+	d.Sections[0].Notes = append(failures, "", summaryLine(doc))
 	return r.render(e.stdout, d)
 }
 
@@ -278,7 +279,7 @@ type junitCase struct {
 type junitFailure struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
-	Body    string `xml:",chardata"`
+	Body    string `xml:",cdata"`
 }
 
 func writeJUnit(w io.Writer, doc *testJSON) error {

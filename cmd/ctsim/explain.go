@@ -56,10 +56,19 @@ func stepWords(st *sim.Step) string {
 func stepLine(n int, st *sim.Step) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d. %s: %s", n, whereText(st), st.Action)
-	if !st.Rule.IsZero() {
-		b.WriteString(" by " + ruleText(st))
+	switch {
+	case st.Reason == firewall.ReasonSGNoRule:
+		// The "rule" is the groups' implicit default deny: name the groups.
+		if st.Rule.Filter != "" {
+			b.WriteString(" — no rule of " + st.Rule.Filter + " allows it (security groups are allow-only)")
+		} else {
+			b.WriteString(" — " + stepWords(st))
+		}
+	case !st.Rule.IsZero():
+		b.WriteString(" by " + ruleText(st) + " — " + stepWords(st))
+	default:
+		b.WriteString(" — " + stepWords(st))
 	}
-	b.WriteString(" — " + stepWords(st))
 	if st.Note != "" {
 		b.WriteString(" [" + st.Note + "]")
 	}

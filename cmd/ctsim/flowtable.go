@@ -67,7 +67,7 @@ func directionWord(st *sim.Step) string {
 // outbound".
 func whereText(st *sim.Step) string {
 	parts := make([]string, 0, 3)
-	if st.Where != "" {
+	if st.Where != "" && st.Where != st.Filter {
 		parts = append(parts, st.Where)
 	}
 	parts = append(parts, st.Filter)
