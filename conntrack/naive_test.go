@@ -18,7 +18,7 @@ type naiveTable struct {
 	cfg     Config
 	tm      Timeouts
 	m       map[string]*naiveEntry
-	pending map[Key]packet.Time // reclaimed on a full Insert, awaiting Sweep
+	pending map[Key][]packet.Time // reclaimed on a full Insert, awaiting Sweep, oldest first
 }
 
 type naiveEntry struct {
@@ -39,7 +39,7 @@ func newNaive(cfg Config) *naiveTable {
 	if tm == (Timeouts{}) {
 		tm = DefaultTimeouts()
 	}
-	return &naiveTable{cfg: cfg, tm: tm, m: map[string]*naiveEntry{}, pending: map[Key]packet.Time{}}
+	return &naiveTable{cfg: cfg, tm: tm, m: map[string]*naiveEntry{}, pending: map[Key][]packet.Time{}}
 }
 
 // naiveTuple is p's tuple with ports as tracking uses them.
@@ -183,7 +183,7 @@ func (n *naiveTable) insert(p *packet.Packet, now packet.Time, gen uint16) (Matc
 	if n.cfg.Allowance > 0 && len(n.m) >= n.cfg.Allowance {
 		for k, e := range n.m {
 			if at := n.expiry(e); now >= at {
-				n.pending[e.key] = at
+				n.pending[e.key] = append(n.pending[e.key], at)
 				delete(n.m, k)
 			}
 		}
@@ -208,11 +208,11 @@ func (n *naiveTable) insert(p *packet.Packet, now packet.Time, gen uint16) (Matc
 func (n *naiveTable) checkSweep(t *testing.T, out []Expiry, now packet.Time) {
 	t.Helper()
 	for _, x := range out {
-		if at, ok := n.pending[x.Key]; ok {
-			if at != x.At {
-				t.Fatalf("reclaimed %v at %v, reference says %v", x.Tuple, x.At, at)
+		if ats := n.pending[x.Key]; len(ats) > 0 {
+			if ats[0] != x.At {
+				t.Fatalf("reclaimed %v at %v, reference says %v", x.Tuple, x.At, ats[0])
 			}
-			delete(n.pending, x.Key)
+			n.pending[x.Key] = ats[1:]
 			continue
 		}
 		var found string

@@ -73,7 +73,7 @@ const (
 	maxUDP            = 60 * time.Second
 	minUDPStream      = 60 * time.Second
 	maxUDPStream      = 180 * time.Second
-	// NitroV6TCPEstablished is the TcpEstablishedTimeout default on Nitro
+	// nitroV6TCPEstablished is the TcpEstablishedTimeout default on Nitro
 	// v6 instance types excluding P6e-GB200 (SPEC.md §2.4, AWS-BLOG-TCP).
 	nitroV6TCPEstablished = 350 * time.Second
 )
@@ -82,18 +82,18 @@ const (
 // v6, with Linux's defaults where AWS documents none (SPEC.md §2.4, §5.1).
 func DefaultTimeouts() Timeouts {
 	return Timeouts{
-		TCPEstablished: maxTCPEstablished,  // §2.4: 432000 s (5 days), EC2-API-CTS
-		TCPSynSent:     120 * time.Second,  // §5.1: Linux tcp_timeout_syn_sent (AWS: undocumented)
-		TCPSynRecv:     60 * time.Second,   // §5.1: Linux tcp_timeout_syn_recv (AWS: undocumented)
-		TCPFinWait:     120 * time.Second,  // §5.1: Linux tcp_timeout_fin_wait (AWS: undocumented)
-		TCPCloseWait:   60 * time.Second,   // §5.1: Linux tcp_timeout_close_wait (AWS: undocumented)
-		TCPLastAck:     30 * time.Second,   // §5.1: Linux tcp_timeout_last_ack (AWS: undocumented)
-		TCPTimeWait:    120 * time.Second,  // §5.1: Linux tcp_timeout_time_wait (AWS: undocumented)
-		TCPClose:       10 * time.Second,   // §5.1: Linux tcp_timeout_close (AWS: undocumented)
-		UDP:            minUDP,             // §2.4: UdpTimeout 30 s, EC2-API-CTS
-		UDPStream:      maxUDPStream,       // §2.4: UdpStreamTimeout 180 s, EC2-API-CTS
-		ICMP:           30 * time.Second,   // §5.1: Linux icmp_timeout (AWS: undocumented, CT8)
-		Other:          600 * time.Second,  // §2.1 CT3: "within 600 seconds", EC2-CT-2023
+		TCPEstablished: maxTCPEstablished, // §2.4: 432000 s (5 days), EC2-API-CTS
+		TCPSynSent:     120 * time.Second, // §5.1: Linux tcp_timeout_syn_sent (AWS: undocumented)
+		TCPSynRecv:     60 * time.Second,  // §5.1: Linux tcp_timeout_syn_recv (AWS: undocumented)
+		TCPFinWait:     120 * time.Second, // §5.1: Linux tcp_timeout_fin_wait (AWS: undocumented)
+		TCPCloseWait:   60 * time.Second,  // §5.1: Linux tcp_timeout_close_wait (AWS: undocumented)
+		TCPLastAck:     30 * time.Second,  // §5.1: Linux tcp_timeout_last_ack (AWS: undocumented)
+		TCPTimeWait:    120 * time.Second, // §5.1: Linux tcp_timeout_time_wait (AWS: undocumented)
+		TCPClose:       10 * time.Second,  // §5.1: Linux tcp_timeout_close (AWS: undocumented)
+		UDP:            minUDP,            // §2.4: UdpTimeout 30 s, EC2-API-CTS
+		UDPStream:      maxUDPStream,      // §2.4: UdpStreamTimeout 180 s, EC2-API-CTS
+		ICMP:           30 * time.Second,  // §5.1: Linux icmp_timeout (AWS: undocumented, CT8)
+		Other:          600 * time.Second, // §2.1 CT3: "within 600 seconds", EC2-CT-2023
 	}
 }
 
