@@ -1,0 +1,200 @@
+package tfplan
+
+import (
+	"net/netip"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ctsim/ctsim/firewall"
+)
+
+func loadPlan(t *testing.T) *Result {
+	t.Helper()
+	r, err := Load(filepath.Join("testdata", "web.plan.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Plan {
+		t.Fatal("Plan = false for a plan")
+	}
+	return r
+}
+
+func pfx(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+func addr(s string) netip.Addr  { return netip.MustParseAddr(s) }
+
+func findGroup(t *testing.T, inv firewall.Inventory, id string) firewall.SecurityGroup {
+	t.Helper()
+	i := slices.IndexFunc(inv.SecurityGroups, func(g firewall.SecurityGroup) bool { return g.ID == id })
+	if i < 0 {
+		t.Fatalf("no group %s", id)
+	}
+	return inv.SecurityGroups[i]
+}
+
+func noOrigins[T any](xs []T, clear func(*T)) []T {
+	out := slices.Clone(xs)
+	for i := range out {
+		clear(&out[i])
+	}
+	return out
+}
+
+// In a plan, IDs unknown until apply are resource addresses, and references
+// whose values are unknown are resolved through the configuration — through
+// module outputs too ("module.net.private_subnet_ids[1]").
+func TestPlanResolvesUnknownReferencesThroughTheConfiguration(t *testing.T) {
+	inv := loadPlan(t).Inventory
+	const (
+		vpc  = "module.net.aws_vpc.this"
+		sub0 = "module.net.aws_subnet.private[0]"
+		sub1 = "module.net.aws_subnet.private[1]"
+		acl  = "aws_network_acl.private"
+	)
+	subnets := noOrigins(inv.Subnets, func(s *firewall.Subnet) { s.Origin = firewall.Origin{} })
+	wantSubnets := []firewall.Subnet{
+		{ID: sub0, Name: sub0, VPC: vpc, CIDR: pfx("10.20.0.0/24"), NACL: acl},
+		{ID: sub1, Name: sub1, VPC: vpc, CIDR: pfx("10.20.1.0/24"), NACL: acl},
+	}
+	if !reflect.DeepEqual(subnets, wantSubnets) {
+		t.Errorf("subnets:\n got %+v\nwant %+v", subnets, wantSubnets)
+	}
+	ifaces := noOrigins(inv.Interfaces, func(i *firewall.Interface) { i.Origin = firewall.Origin{} })
+	wantIfaces := []firewall.Interface{
+		{ID: "aws_instance.bastion.primary_network_interface_id", Name: "aws_instance.bastion", Subnet: sub1,
+			Addrs: []netip.Addr{addr("10.20.1.10")}, Groups: []string{"aws_security_group.bastion"}, InstanceType: "t3.micro"},
+		{ID: "aws_instance.web.primary_network_interface_id", Name: "aws_instance.web", Subnet: sub0,
+			Addrs: []netip.Addr{addr("10.20.0.4")}, Groups: []string{"aws_security_group.web"}, InstanceType: "t3.micro"},
+	}
+	if !reflect.DeepEqual(ifaces, wantIfaces) {
+		t.Errorf("interfaces:\n got %+v\nwant %+v", ifaces, wantIfaces)
+	}
+}
+
+// Inline blocks, aws_security_group_rule (self) and
+// aws_vpc_security_group_ingress_rule add up to one group; references to
+// other groups and to a prefix list data source resolve (SPEC.md §1.1, §1.2).
+func TestPlanSecurityGroupRules(t *testing.T) {
+	inv := loadPlan(t).Inventory
+	g := findGroup(t, inv, "aws_security_group.web")
+	strip := func(r *firewall.SGRule) { r.Origin = firewall.Origin{} }
+	want := []firewall.SGRule{
+		{ID: "aws_security_group.web-in-1", Protocol: 6, FromPort: 443, ToPort: 443, CIDR: pfx("0.0.0.0/0"), Description: "HTTPS"},
+		{ID: "aws_security_group.web-in-2", Protocol: 6, FromPort: 22, ToPort: 22, Group: "aws_security_group.bastion", Description: "SSH from bastion"},
+		{ID: "aws_security_group_rule.web_self", Protocol: firewall.ProtoAll, Group: "aws_security_group.web", Description: "peers"},
+		{ID: "aws_vpc_security_group_ingress_rule.web_pmtud", Protocol: 1, FromPort: 3, ToPort: 4, CIDR: pfx("0.0.0.0/0"), Description: "PMTUD"},
+	}
+	if got := noOrigins(g.Ingress, strip); !reflect.DeepEqual(got, want) {
+		t.Errorf("ingress:\n got %+v\nwant %+v", got, want)
+	}
+	wantOut := []firewall.SGRule{{ID: "aws_security_group.web-out-1", Protocol: 6, FromPort: 443, ToPort: 443, PrefixList: "pl-63a5400a", Description: "S3"}}
+	if got := noOrigins(g.Egress, strip); !reflect.DeepEqual(got, wantOut) {
+		t.Errorf("egress:\n got %+v\nwant %+v", got, wantOut)
+	}
+	if g.VPC != "module.net.aws_vpc.this" {
+		t.Errorf("VPC = %q", g.VPC)
+	}
+}
+
+// Inline NACL blocks with protocol names and numbers, plus an
+// aws_network_acl_rule (SPEC.md §3.2).
+func TestPlanNetworkACLEntries(t *testing.T) {
+	inv := loadPlan(t).Inventory
+	i := slices.IndexFunc(inv.NetworkACLs, func(n firewall.NetworkACL) bool { return n.ID == "aws_network_acl.private" })
+	if i < 0 {
+		t.Fatal("no aws_network_acl.private")
+	}
+	got := noOrigins(inv.NetworkACLs[i].Entries, func(e *firewall.NACLEntry) { e.Origin = firewall.Origin{} })
+	want := []firewall.NACLEntry{
+		{Number: 100, Protocol: 6, FromPort: 443, ToPort: 443, CIDR: pfx("0.0.0.0/0"), Action: firewall.Allow},
+		{Number: 110, Protocol: 17, FromPort: 1024, ToPort: 65535, CIDR: pfx("10.20.0.0/16"), Action: firewall.Allow},
+		{Number: 120, Protocol: 1, ICMPType: 0, ICMPCode: -1, CIDR: pfx("0.0.0.0/0"), Action: firewall.Allow},
+		{Number: 130, Protocol: 6, FromPort: 1024, ToPort: 65535, CIDR: pfx("0.0.0.0/0"), Action: firewall.Allow},
+		{Number: 100, Egress: true, Protocol: firewall.ProtoAll, CIDR: pfx("0.0.0.0/0"), Action: firewall.Allow},
+		{Number: 50, Protocol: 6, FromPort: 0, ToPort: 65535, CIDR: pfx("198.51.100.0/24"), Action: firewall.Deny},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("entries:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// Every assumption is a warning that names the resource and says what was
+// assumed; unsupported resource types are named, never dropped in silence.
+func TestPlanReportsEveryAssumption(t *testing.T) {
+	r := loadPlan(t)
+	want := []string{
+		"web.plan.json:298:9: aws_lb.front: unsupported resource type aws_lb ignored",
+		"web.plan.json:316:13: module.net.aws_vpc.this: assumed id module.net.aws_vpc.this (unknown until apply: the resource address stands for the AWS ID)",
+		"web.plan.json:316:13: module.net.aws_vpc.this: ipv6_cidr_block is unknown until apply: assumed none",
+		"web.plan.json:338:13: module.net.aws_subnet.private[0]: assumed vpc_id = module.net.aws_vpc.this (unknown until apply; from the configuration's reference to module.net.aws_vpc.this)",
+		"web.plan.json:61:9: aws_security_group.web: assumed ingress[1].security_groups includes aws_security_group.bastion (unknown until apply; from the configuration's references)",
+		"web.plan.json:61:9: aws_security_group.web: assumed egress[0].prefix_list_ids includes pl-63a5400a (unknown until apply; from the configuration's references)",
+		"web.plan.json:157:9: aws_network_acl.private: assumed subnet_ids includes module.net.aws_subnet.private[0], module.net.aws_subnet.private[1] (unknown until apply; from the configuration's references)",
+		"web.plan.json:257:9: aws_instance.bastion: assumed subnet_id = module.net.aws_subnet.private[1] (unknown until apply; from the configuration's reference to module.net.aws_subnet.private[1])",
+		"web.plan.json:257:9: aws_instance.bastion: public_ip is unknown until apply: assumed none (filters see private addresses; a public address only matters for traffic from outside)",
+		"web.plan.json:278:9: aws_instance.web: assumed vpc_security_group_ids includes aws_security_group.web (unknown until apply; from the configuration's references)",
+		"web.plan.json:316:13: module.net.aws_vpc.this: assumed default security group module.net.aws_vpc.this.default_security_group_id as AWS creates it (no aws_default_security_group manages it)",
+		"web.plan.json:316:13: module.net.aws_vpc.this: assumed default network ACL module.net.aws_vpc.this.default_network_acl_id as AWS creates it (no aws_default_network_acl manages it)",
+		"web.plan.json:278:9: aws_instance.web: assumed private_ip 10.20.0.4 (unknown until apply: the first free address of subnet module.net.aws_subnet.private[0] 10.20.0.0/24)",
+	}
+	var got []string
+	for _, w := range r.Warnings {
+		got = append(got, strings.TrimPrefix(w.String(), filepath.Join("testdata")+string(filepath.Separator)))
+	}
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			t.Errorf("missing warning %q", w)
+		}
+	}
+	for _, w := range got {
+		if !strings.Contains(w, ": assumed ") && !strings.Contains(w, " unknown until apply") && !strings.Contains(w, "unsupported ") {
+			t.Errorf("warning neither an assumption nor unsupported: %q", w)
+		}
+		if strings.Contains(w, "left empty") {
+			t.Errorf("unresolved reference: %q", w)
+		}
+	}
+}
+
+// Both fixtures compile with AWS's default quotas (SPEC.md §1.4, §3.4).
+func TestFixturesCompile(t *testing.T) {
+	for _, name := range []string{"web.plan.json", "shop.tfstate.json"} {
+		t.Run(name, func(t *testing.T) {
+			r, err := Load(filepath.Join("testdata", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := firewall.Compile(&r.Inventory, firewall.DefaultLimits()); err != nil {
+				t.Errorf("Compile: %v", err)
+			}
+		})
+	}
+}
+
+func TestSplitAddress(t *testing.T) {
+	tests := []struct{ addr, mode, module, cfg, index string }{
+		{"aws_vpc.main", "managed", "", "aws_vpc.main", ""},
+		{"aws_subnet.a[0]", "managed", "", "aws_subnet.a", "[0]"},
+		{`module.net["eu"].aws_subnet.a["x.y"]`, "managed", `module.net["eu"]`, "aws_subnet.a", `["x.y"]`},
+		{"module.a.module.b[2].aws_instance.web", "managed", "module.a.module.b[2]", "aws_instance.web", ""},
+		{"data.aws_prefix_list.s3", "data", "", "data.aws_prefix_list.s3", ""},
+		{"module.m.data.aws_prefix_list.s3", "data", "module.m", "data.aws_prefix_list.s3", ""},
+	}
+	for _, tt := range tests {
+		m, c, i := splitAddress(tt.addr, tt.mode)
+		if m != tt.module || c != tt.cfg || i != tt.index {
+			t.Errorf("splitAddress(%q) = %q, %q, %q; want %q, %q, %q", tt.addr, m, c, i, tt.module, tt.cfg, tt.index)
+		}
+	}
+}
+
+func TestMostSpecificReference(t *testing.T) {
+	got := mostSpecific([]string{"aws_security_group.web", "aws_security_group.web.id", "aws_security_group.webby", "module.net.ids", "module.net.ids[1]"})
+	want := []string{"aws_security_group.web.id", "aws_security_group.webby", "module.net.ids[1]"}
+	if !slices.Equal(got, want) {
+		t.Errorf("mostSpecific = %v, want %v", got, want)
+	}
+}

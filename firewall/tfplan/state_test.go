@@ -1,0 +1,240 @@
+package tfplan
+
+import (
+	"errors"
+	"net/netip"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ctsim/ctsim/firewall"
+)
+
+// state wraps resources (JSON objects) into the output of terraform show
+// -json for a state.
+func state(resources ...string) []byte {
+	return []byte(`{"format_version": "1.0", "terraform_version": "1.9.8", "values": {"root_module": {"resources": [
+` + strings.Join(resources, ",\n") + `]}}}`)
+}
+
+func parseState(t *testing.T, resources ...string) *Result {
+	t.Helper()
+	r, err := Parse("s.json", state(resources...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Plan {
+		t.Fatal("Plan = true for a state")
+	}
+	return r
+}
+
+func loadShop(t *testing.T) firewall.Inventory {
+	t.Helper()
+	r, err := Load(filepath.Join("testdata", "shop.tfstate.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Inventory
+}
+
+// Rules that separate resources manage appear twice in a state (inline and
+// as the resource): they merge into one rule carrying the resource's sgr-…
+// ID; the 40-entry ACL built from aws_network_acl_rule resources keeps 40
+// entries (SPEC.md §3.4).
+func TestStateMergesRulesListedTwice(t *testing.T) {
+	inv := loadShop(t)
+	app := findGroup(t, inv, "sg-0c1d2e3f4a5b60003")
+	var ids []string
+	for _, r := range append(slices.Clone(app.Ingress), app.Egress...) {
+		ids = append(ids, r.ID)
+	}
+	want := []string{"sgr-0aa1000000000001", "sg-0c1d2e3f4a5b60003-in-2", "sg-0c1d2e3f4a5b60003-in-3",
+		"sg-0c1d2e3f4a5b60003-out-1", "sgr-0aa1000000000002", "sgr-0aa1000000000003"}
+	if !slices.Equal(ids, want) {
+		t.Errorf("rule IDs = %v, want %v", ids, want)
+	}
+	i := slices.IndexFunc(inv.NetworkACLs, func(n firewall.NetworkACL) bool { return n.ID == "acl-0d1e2f3a4b5c60003" })
+	if n := len(inv.NetworkACLs[i].Entries); n != 40 {
+		t.Errorf("40-entry ACL has %d entries", n)
+	}
+}
+
+// aws_default_security_group and aws_default_network_acl are the VPC's
+// defaults (SPEC.md §1.3, §3.3); the default ACL keeps the subnet that only
+// it lists, two subnets share the public ACL (SPEC.md §3.1).
+func TestStateDefaultsAndSharedNetworkACL(t *testing.T) {
+	inv := loadShop(t)
+	if g := findGroup(t, inv, "sg-0c1d2e3f4a5b60001"); !g.IsDefault || g.VPC != "vpc-0e1f2a3b4c5d60001" || g.Ingress[0].Group != g.ID {
+		t.Errorf("default group = %+v", g)
+	}
+	var nacls []string
+	for _, s := range inv.Subnets {
+		nacls = append(nacls, s.NACL)
+	}
+	want := []string{"acl-0d1e2f3a4b5c60002", "acl-0d1e2f3a4b5c60002", "acl-0d1e2f3a4b5c60003", "acl-0d1e2f3a4b5c60001"}
+	if !slices.Equal(nacls, want) {
+		t.Errorf("subnet NACLs = %v, want %v", nacls, want)
+	}
+	for _, n := range inv.NetworkACLs {
+		if n.IsDefault != (n.ID == "acl-0d1e2f3a4b5c60001") {
+			t.Errorf("%s IsDefault = %v", n.ID, n.IsDefault)
+		}
+	}
+}
+
+// Protocols: "tcp", "-1", "all", numbers; the ports of ProtoAll and of
+// protocols without ports are ignored (0); ICMP ports are type and code
+// (SPEC.md §1.1).
+func TestStateSecurityGroupProtocols(t *testing.T) {
+	r := parseState(t, `{"address": "aws_security_group.x", "mode": "managed", "type": "aws_security_group", "name": "x",
+		"values": {"id": "sg-1", "vpc_id": "vpc-1", "name": "x", "description": "d", "egress": [], "ingress": [
+		{"protocol": "all", "from_port": 0, "to_port": 0, "cidr_blocks": ["10.0.0.0/8"], "ipv6_cidr_blocks": [], "prefix_list_ids": [], "security_groups": [], "self": false, "description": ""},
+		{"protocol": "50", "from_port": 500, "to_port": 500, "cidr_blocks": [], "ipv6_cidr_blocks": ["2001:db8::/32"], "prefix_list_ids": [], "security_groups": [], "self": false, "description": ""},
+		{"protocol": "icmpv6", "from_port": 128, "to_port": 0, "cidr_blocks": [], "ipv6_cidr_blocks": ["::/0"], "prefix_list_ids": [], "security_groups": [], "self": false, "description": "ping6"},
+		{"protocol": "udp", "from_port": 53, "to_port": 53, "cidr_blocks": ["10.0.0.0/8", "192.168.0.0/16"], "ipv6_cidr_blocks": [], "prefix_list_ids": ["pl-1"], "security_groups": ["sg-2"], "self": true, "description": "dns"}]}}`)
+	g := r.Inventory.SecurityGroups[0]
+	got := noOrigins(g.Ingress, func(r *firewall.SGRule) { r.Origin = firewall.Origin{} })
+	want := []firewall.SGRule{
+		{ID: "sg-1-in-1", Protocol: firewall.ProtoAll, CIDR: pfx("10.0.0.0/8")},
+		{ID: "sg-1-in-2", Protocol: 50, CIDR: pfx("2001:db8::/32")},
+		{ID: "sg-1-in-3", Protocol: 58, FromPort: 128, ToPort: 0, CIDR: pfx("::/0"), Description: "ping6"},
+		{ID: "sg-1-in-4", Protocol: 17, FromPort: 53, ToPort: 53, CIDR: pfx("10.0.0.0/8"), Description: "dns"},
+		{ID: "sg-1-in-4", Protocol: 17, FromPort: 53, ToPort: 53, CIDR: pfx("192.168.0.0/16"), Description: "dns"},
+		{ID: "sg-1-in-4", Protocol: 17, FromPort: 53, ToPort: 53, PrefixList: "pl-1", Description: "dns"},
+		{ID: "sg-1-in-4", Protocol: 17, FromPort: 53, ToPort: 53, Group: "sg-2", Description: "dns"},
+		{ID: "sg-1-in-4", Protocol: 17, FromPort: 53, ToPort: 53, Group: "sg-1", Description: "dns"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("rules:\n got %+v\nwant %+v", got, want)
+	}
+	if len(g.Egress) != 0 {
+		t.Errorf("egress = %v, want none (Terraform removes AWS's default egress rule)", g.Egress)
+	}
+}
+
+// Interfaces: aws_network_interface with a NAT gateway's, an EIP and an
+// extra group attachment; an instance attached to an existing interface
+// gives it its instance type.
+func TestStateInterfacesAttachmentsAndElasticIPs(t *testing.T) {
+	r := parseState(t,
+		`{"address": "aws_network_interface.a", "mode": "managed", "type": "aws_network_interface", "name": "a",
+		  "values": {"id": "eni-1", "subnet_id": "subnet-1", "private_ip": "10.0.0.10", "private_ips": ["10.0.0.11", "10.0.0.10"], "ipv6_addresses": ["2001:db8::10"], "security_groups": ["sg-1"], "interface_type": "interface"}}`,
+		`{"address": "aws_instance.a", "mode": "managed", "type": "aws_instance", "name": "a",
+		  "values": {"id": "i-1", "instance_type": "c7i.large", "network_interface": [{"device_index": 0, "network_interface_id": "eni-1"}]}}`,
+		`{"address": "aws_network_interface_sg_attachment.a", "mode": "managed", "type": "aws_network_interface_sg_attachment", "name": "a",
+		  "values": {"id": "sg-2_eni-1", "security_group_id": "sg-2", "network_interface_id": "eni-1"}}`,
+		`{"address": "aws_eip.a", "mode": "managed", "type": "aws_eip", "name": "a",
+		  "values": {"id": "eipalloc-1", "public_ip": "198.51.100.5", "network_interface": "eni-1", "instance": ""}}`,
+		`{"address": "aws_nat_gateway.n", "mode": "managed", "type": "aws_nat_gateway", "name": "n",
+		  "values": {"id": "nat-1", "network_interface_id": "eni-nat", "subnet_id": "subnet-1", "private_ip": "10.0.0.20", "public_ip": "", "connectivity_type": "private"}}`)
+	got := noOrigins(r.Inventory.Interfaces, func(i *firewall.Interface) { i.Origin = firewall.Origin{} })
+	want := []firewall.Interface{
+		{ID: "eni-1", Name: "aws_network_interface.a", Subnet: "subnet-1",
+			Addrs:       []netip.Addr{addr("10.0.0.10"), addr("10.0.0.11"), addr("2001:db8::10")},
+			PublicAddrs: []netip.Addr{addr("198.51.100.5")}, Groups: []string{"sg-1", "sg-2"}, InstanceType: "c7i.large"},
+		{ID: "eni-nat", Name: "aws_nat_gateway.n", Subnet: "subnet-1", Addrs: []netip.Addr{addr("10.0.0.20")}, Service: "nat-gateway"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("interfaces:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// Errors carry the position of the offending attribute and the resource
+// address (STYLE.md lesson 13; rules from SPEC.md §1.1, §3.2).
+func TestStateErrorsCarryPositions(t *testing.T) {
+	sg := func(ingress string) string {
+		return `{"address": "aws_security_group.x", "mode": "managed", "type": "aws_security_group", "name": "x",
+ "values": {"id": "sg-1", "egress": [], "ingress": [` + ingress + `]}}`
+	}
+	acl := func(rule string) string {
+		return `{"address": "aws_network_acl_rule.r", "mode": "managed", "type": "aws_network_acl_rule", "name": "r",
+ "values": {"network_acl_id": "acl-1", "egress": false, ` + rule + `}}`
+	}
+	tests := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"syntax", []byte("{\"values\": {\"root_module\": {\"resources\": [}}}"), "s.json:1:43: invalid JSON: invalid character '}' looking for beginning of value"},
+		{"type", []byte(`{"values": {"root_module": {"resources": {"a": 1}}}}`), "s.json:1:29: values.root_module.resources is a JSON object, want []tfplan.resourceShape"},
+		{"not terraform", []byte(`{"Vpcs": []}`), "s.json:1:1: neither planned_values (a plan) nor values (a state): want the output of terraform show -json"},
+		{"format version 2", []byte(`{"format_version": "2.0", "values": {}}`), `s.json:1:2: format_version "2.0": only major version 1 is supported`},
+		{"bad CIDR", state(sg(`{"protocol": "tcp", "from_port": 22, "to_port": 22,
+ "cidr_blocks": ["10.0.0.0/33"]}`)), `s.json:4:18: aws_security_group.x: bad CIDR "10.0.0.0/33": netip.ParsePrefix("10.0.0.0/33"): prefix length out of range`},
+		{"port out of range", state(sg(`{"protocol": "tcp", "from_port": 22, "to_port": 70000, "cidr_blocks": ["0.0.0.0/0"]}`)),
+			"s.json:3:73: aws_security_group.x: port range 22-70000 out of range 0-65535"},
+		{"port not a number", state(sg(`{"protocol": "tcp", "from_port": "ssh", "to_port": 22, "cidr_blocks": ["0.0.0.0/0"]}`)),
+			`s.json:3:73: aws_security_group.x: from_port is "ssh", want a number`},
+		{"unknown protocol", state(sg(`{"protocol": "tcpp", "from_port": 1, "to_port": 2}`)), `s.json:3:54: aws_security_group.x: unknown protocol "tcpp"`},
+		{"NACL bad action", state(acl(`"rule_number": 10, "rule_action": "reject", "protocol": "-1", "cidr_block": "0.0.0.0/0"`)),
+			`s.json:3:76: aws_network_acl_rule.r: network ACL acl-1 rule 10: rule_action "reject", want allow or deny`},
+		{"NACL rule number", state(acl(`"rule_number": 40000, "rule_action": "allow", "protocol": "-1", "cidr_block": "0.0.0.0/0"`)),
+			"s.json:3:57: aws_network_acl_rule.r: network ACL acl-1: rule number 40000 out of range 1-32766"},
+		{"NACL both CIDRs", state(acl(`"rule_number": 10, "rule_action": "allow", "protocol": "-1", "cidr_block": "0.0.0.0/0", "ipv6_cidr_block": "::/0"`)),
+			"s.json:3:2: aws_network_acl_rule.r: network ACL acl-1 rule 10 has both cidr_block and ipv6_cidr_block"},
+		{"two peers", state(`{"address": "aws_vpc_security_group_ingress_rule.r", "mode": "managed", "type": "aws_vpc_security_group_ingress_rule", "name": "r",
+ "values": {"security_group_id": "sg-1", "ip_protocol": "-1", "cidr_ipv4": "0.0.0.0/0", "cidr_ipv6": "::/0"}}`),
+			"s.json:3:2: aws_vpc_security_group_ingress_rule.r: 2 peers (cidr_ipv4, cidr_ipv6, prefix_list_id, referenced_security_group_id), want exactly one"},
+		{"bad rule type", state(`{"address": "aws_security_group_rule.r", "mode": "managed", "type": "aws_security_group_rule", "name": "r",
+ "values": {"type": "sideways", "security_group_id": "sg-1", "protocol": "-1"}}`),
+			`s.json:3:13: aws_security_group_rule.r: type "sideways", want ingress or egress`},
+		{"conflicting NACL duplicates", state(
+			`{"address": "aws_network_acl.a", "mode": "managed", "type": "aws_network_acl", "name": "a", "values": {"id": "acl-1", "egress": [], "ingress": [{"rule_no": 10, "action": "allow", "protocol": "-1", "cidr_block": "0.0.0.0/0"}]}}`,
+			acl(`"rule_number": 10, "rule_action": "deny", "protocol": "-1", "cidr_block": "0.0.0.0/0"`)),
+			"s.json:3:1: network ACL acl-1: ingress rule 10 is defined twice with different content (also at s.json:2:145)"},
+		{"bad address", state(`{"address": "aws_instance.a", "mode": "managed", "type": "aws_instance", "name": "a", "values": {"id": "i-1", "private_ip": "10.0.0.256"}}`),
+			`s.json:2:111: aws_instance.a: bad address: ParseAddr("10.0.0.256"): IPv4 field has value >255`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("s.json", tt.data)
+			if err == nil {
+				t.Fatalf("Parse succeeded, want %q", tt.want)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("error\n got %q\nwant %q", err.Error(), tt.want)
+			}
+			if _, ok := errors.AsType[*firewall.Error](err); !ok {
+				t.Errorf("error %T is not a *firewall.Error", err)
+			}
+		})
+	}
+}
+
+// Unsupported resource types and data sources are reported by address and
+// position, in child modules too; so are non-canonical CIDRs.
+func TestStateWarnings(t *testing.T) {
+	data := []byte(`{"format_version": "1.0", "values": {"root_module": {"resources": [
+  {"address": "data.aws_ami.ubuntu", "mode": "data", "type": "aws_ami", "name": "ubuntu", "values": {"id": "ami-1"}}],
+  "child_modules": [{"address": "module.lb", "resources": [
+    {"address": "module.lb.aws_lb.this", "mode": "managed", "type": "aws_lb", "name": "this", "values": {"id": "arn:x"}},
+    {"address": "module.lb.aws_subnet.s", "mode": "managed", "type": "aws_subnet", "name": "s", "values": {"id": "subnet-1", "vpc_id": "vpc-1", "cidr_block": "10.0.0.7/24"}}]}]}}}`)
+	r, err := Parse("w.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range r.Warnings {
+		got = append(got, w.String())
+	}
+	want := []string{
+		"w.json:2:3: data.aws_ami.ubuntu: unsupported data source aws_ami ignored",
+		"w.json:4:5: module.lb.aws_lb.this: unsupported resource type aws_lb ignored",
+		"w.json:5:5: module.lb.aws_subnet.s: assumed 10.0.0.0/24 for cidr_block = 10.0.0.7/24 (host bits cleared)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	if _, err := Load(filepath.Join("testdata", "nope.json")); err == nil || !strings.Contains(err.Error(), "nope.json") {
+		t.Errorf("Load(missing) = %v", err)
+	}
+	if _, err := Parse("e.json", []byte(" ")); err == nil || err.Error() != "e.json: empty file" {
+		t.Errorf("Parse(empty) = %v", err)
+	}
+}
