@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ctsim/ctsim/sim/packet"
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 )
 
@@ -88,6 +89,52 @@ func FuzzDecode(f *testing.F) {
 		}
 		if p.Inner.IsValid() && p.Inner.Src.Is4() != p.Inner.Dst.Is4() {
 			t.Fatalf("quoted flow with mixed families: %+v", p.Inner)
+		}
+	})
+}
+
+// FuzzParseQuoted compares parseQuoted, which reads the datagram an ICMP
+// error quotes, with gopacket's full decoder as a reference (the role
+// parseIPSlow plays for netip; STYLE.md lesson 15): whenever gopacket
+// decodes the quote's IP header and transport ports, they must agree
+// (SPEC.md §2.7).
+func FuzzParseQuoted(f *testing.F) {
+	f.Add(synV4)
+	f.Add(synV6)
+	f.Add(synV4[:28])
+	f.Add(ip4("10.0.1.5", "8.8.8.8", packet.ProtoICMP, icmp4(8, 0, 7<<16, nil)))
+	f.Add(ip6("2001:db8::5", "2001:db8::9", 60, cat(ext6(packet.ProtoUDP), udp(5353, 53, 4))))
+	f.Add(ip6("2001:db8::5", "2001:db8::9", 44, cat(frag6(packet.ProtoUDP, 1, 8, false), udp(5353, 53, 4))))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, ok := parseQuoted(b)
+		if !ok {
+			return
+		}
+		first := layers.LayerTypeIPv4
+		if got.Src.Is6() {
+			first = layers.LayerTypeIPv6
+		}
+		ref := gopacket.NewPacket(b, first, gopacket.DecodeOptions{NoCopy: true})
+		nl := ref.NetworkLayer()
+		if nl == nil {
+			return
+		}
+		src, dst := nl.NetworkFlow().Endpoints()
+		if !bytes.Equal(src.Raw(), got.Src.AsSlice()) || !bytes.Equal(dst.Raw(), got.Dst.AsSlice()) {
+			t.Fatalf("addresses %v > %v, gopacket %v > %v", got.Src, got.Dst, src, dst)
+		}
+		if ref.ErrorLayer() != nil {
+			return // gopacket gave up on the transport header (a short quote)
+		}
+		switch l := ref.TransportLayer().(type) {
+		case *layers.TCP:
+			if got.Proto != packet.ProtoTCP || got.SrcPort != uint16(l.SrcPort) || got.DstPort != uint16(l.DstPort) {
+				t.Fatalf("quoted %v, gopacket tcp %d > %d", got, l.SrcPort, l.DstPort)
+			}
+		case *layers.UDP:
+			if got.Proto != packet.ProtoUDP || got.SrcPort != uint16(l.SrcPort) || got.DstPort != uint16(l.DstPort) {
+				t.Fatalf("quoted %v, gopacket udp %d > %d", got, l.SrcPort, l.DstPort)
+			}
 		}
 	})
 }
