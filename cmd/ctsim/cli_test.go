@@ -514,3 +514,45 @@ func TestRulesShowAWS(t *testing.T) {
 		}
 	}
 }
+
+// TestRunAndTestWithAWSImport checks --aws: the scenario adds traffic and
+// expectations that refer to imported interface IDs (issue 5); without the
+// import the same file is an error naming the position.
+func TestRunAndTestWithAWSImport(t *testing.T) {
+	dir := filepath.Join(repoRoot(t), "firewall", "awsjson", "testdata", "shop")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("no awsjson fixtures at %s", dir)
+	}
+	r := ctsim(t, "test", "testdata/shop-traffic.yaml", "--aws", dir)
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = ctsim(t, "run", "testdata/shop-traffic.yaml", "--aws", dir, "-o", "csv")
+	if r.code != exitOK || !strings.Contains(r.stdout, "shop-https") {
+		t.Fatalf("run --aws: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = ctsim(t, "run", "testdata/shop-traffic.yaml")
+	if r.code != exitBadInput || !strings.Contains(r.stderr, "testdata/shop-traffic.yaml:6:") {
+		t.Errorf("without --aws: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestRulesShowTerraform checks `ctsim rules show --terraform` on the
+// tfplan package's fixtures, with its assumptions as warnings (issue 5).
+func TestRulesShowTerraform(t *testing.T) {
+	plan := filepath.Join(repoRoot(t), "firewall", "tfplan", "testdata", "web.plan.json")
+	if _, err := os.Stat(plan); err != nil {
+		t.Skipf("no tfplan fixture at %s", plan)
+	}
+	r := ctsim(t, "rules", "show", "--terraform", plan, "-o", "csv")
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.HasPrefix(r.stdout, "group,direction,protocol,ports,peer,description,rule_id\n") ||
+		!strings.Contains(r.stdout, "\n\nnacl,direction,rule,protocol,ports,cidr,action\n") {
+		t.Errorf("csv is not the two rule tables:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "ctsim: warning: ") || !strings.Contains(r.stderr, "unsupported resource type aws_lb") {
+		t.Errorf("importer warnings not on stderr: %q", r.stderr)
+	}
+}
