@@ -12,7 +12,18 @@
 // "pl-0123abcd.entries.json" or "get-managed-prefix-list-entries-pl-0123abcd.json".
 //
 // The structs are plain encoding/json shapes of the EC2 API output (not the
-// AWS SDK). Every error is a *firewall.Error with a file:line:col position;
-// everything the importer does not support or had to assume is returned as
-// a Warning, never silently dropped.
+// AWS SDK). Everything the importer does not support or had to assume is
+// returned as a Warning, never silently dropped.
+//
+// Every error is a *firewall.Error with a file:line:col position (lines and
+// columns from 1, columns in bytes) and, for semantic errors, the JSON member
+// at fault as Field. Precision: syntax errors point at the offending byte;
+// type errors and semantic errors (a bad CIDR such as "10.0.0.0/33", a port
+// out of range, an unknown protocol) point at the key of the offending
+// member ("CidrIp": …), at the offending element of a list, or at the
+// enclosing object when the member is absent. Warnings are positioned the
+// same way.
+//
+// Normalize puts an Inventory in a canonical form so that the same network
+// read by different importers compares equal.
 package awsjson

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -90,7 +91,8 @@ func TestErrorsCarryPositions(t *testing.T) {
 	}
 }
 
-// A failed Parse leaves what earlier files gave intact.
+// A failed Parse leaves what earlier files gave intact (STYLE.md lesson 13:
+// a partial result plus the error; CIDR rules of SPEC.md §1.1).
 func TestFailedParseKeepsEarlierFiles(t *testing.T) {
 	var r Result
 	must(t, Parse("a.json", []byte(`{"Vpcs":[{"VpcId":"vpc-1","CidrBlock":"10.0.0.0/16"}]}`), &r))
@@ -103,7 +105,8 @@ func TestFailedParseKeepsEarlierFiles(t *testing.T) {
 }
 
 // Everything not read as-is is a Warning with a position, never dropped in
-// silence.
+// silence: unknown outputs, interface types outside SPEC.md §2.3, CIDRs
+// canonicalised as §3.1 says AWS does.
 func TestWarningsNameWhatWasNotSupported(t *testing.T) {
 	tests := []struct {
 		name, data string
@@ -147,7 +150,8 @@ func TestWarningsNameWhatWasNotSupported(t *testing.T) {
 }
 
 // Load warns about references no file defines (the compiler would refuse
-// them; the warning says where they are).
+// them; the warning says where they are): groups and prefix lists of SPEC.md
+// §1.1, subnets of §3.1.
 func TestLoadWarnsAboutDanglingReferences(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "sg.json", `{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "-1",
@@ -170,7 +174,9 @@ func TestLoadWarnsAboutDanglingReferences(t *testing.T) {
 	}
 }
 
-func TestLoadErrors(t *testing.T) {
+// Load names a missing path and an empty directory; Parse refuses a nil
+// Result. (Input handling, no SPEC.md section.)
+func TestLoadReportsMissingAndEmptyInputs(t *testing.T) {
 	if _, err := Load("testdata/no-such-dir"); err == nil || !strings.Contains(err.Error(), "no-such-dir") {
 		t.Errorf("Load(missing) error = %v", err)
 	}
@@ -185,4 +191,41 @@ func TestLoadErrors(t *testing.T) {
 func write(t *testing.T, dir, name, data string) {
 	t.Helper()
 	must(t, os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644))
+}
+
+// FuzzParse feeds arbitrary bytes to Parse, seeded with the shop fixture
+// and a few broken shapes. Parse must not panic, must return either an
+// error or a result, must be deterministic, and a failed Parse must leave
+// the Result untouched.
+func FuzzParse(f *testing.F) {
+	names, _ := filepath.Glob(filepath.Join("testdata", "shop", "*.json"))
+	for _, n := range names {
+		data, err := os.ReadFile(n)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(filepath.Base(n), data)
+	}
+	f.Add("x.json", []byte(`{"SecurityGroups":[{"GroupId":"sg-1","IpPermissions":[{"IpProtocol":"icmpv6"}]}]}`))
+	f.Add("x.json", []byte(`{"NetworkAcls":[{"NetworkAclId":"a","Entries":[{"RuleNumber":32768,"RuleAction":"deny"}]}]}`))
+	f.Add("pl-1.entries.json", []byte(`{"Entries":[{"Cidr":"::/0"}],"NextToken":"x"}`))
+	f.Add("x.json", []byte(`{"Vpcs":null}`))
+	f.Fuzz(func(t *testing.T, name string, data []byte) {
+		if len(data) > 1<<16 {
+			return // keep each input well under a second
+		}
+		var r1, r2 Result
+		err1 := Parse(name, data, &r1)
+		err2 := Parse(name, data, &r2)
+		if (err1 == nil) != (err2 == nil) || !reflect.DeepEqual(r1.Inventory, r2.Inventory) || !reflect.DeepEqual(r1.Warnings, r2.Warnings) {
+			t.Fatalf("Parse is not deterministic: %v / %v", err1, err2)
+		}
+		if err1 != nil {
+			if len(r1.files) != 0 || len(r1.Inventory.VPCs)+len(r1.Inventory.SecurityGroups)+len(r1.Inventory.Interfaces) != 0 {
+				t.Fatalf("failed Parse changed the Result: %v", err1)
+			}
+			return
+		}
+		_ = Normalize(r1.Inventory)
+	})
 }

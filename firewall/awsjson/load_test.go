@@ -90,6 +90,8 @@ func stripRule(r firewall.SGRule) firewall.SGRule {
 	return r
 }
 
+// A complete, consistent describe-… dump reads without a single warning:
+// every object of SPEC.md §1 and §3 it holds is supported.
 func TestLoadShopHasNoWarnings(t *testing.T) {
 	r := loadShop(t)
 	for _, w := range r.Warnings {
@@ -393,7 +395,9 @@ func TestPrefixListsMergeEntriesFiles(t *testing.T) {
 	}
 }
 
-// Reading the files in any order gives the same inventory.
+// Reading the files in any order gives the same inventory: associations
+// (SPEC.md §3.1) and prefix list entries (§1.2) are merged whatever file
+// comes first.
 func TestParseOrderDoesNotMatter(t *testing.T) {
 	names, err := filepath.Glob(filepath.Join("testdata", "shop", "*.json"))
 	must(t, err)
@@ -418,7 +422,8 @@ func TestParseOrderDoesNotMatter(t *testing.T) {
 }
 
 // describe-security-group-rules gives the rules read from
-// describe-security-groups their real IDs, whatever order the files come in.
+// describe-security-groups their real IDs, whatever order the files come in
+// (one SGRule per peer, SPEC.md §1.1).
 func TestSecurityGroupRuleIDsFromDescribeSecurityGroupRules(t *testing.T) {
 	groups := `{"SecurityGroups":[{"GroupId":"sg-1","GroupName":"web","VpcId":"vpc-1","IpPermissions":[
 		{"IpProtocol":"tcp","FromPort":443,"ToPort":443,"IpRanges":[{"CidrIp":"0.0.0.0/0"}],"Ipv6Ranges":[{"CidrIpv6":"::/0"}]}],

@@ -25,6 +25,8 @@
 //
 // A state lists the rules of separate rule resources twice (the group's or
 // ACL's computed ingress/egress holds them too): identical copies are merged.
-// Errors are *firewall.Error values with file:line:col positions (see the
-// precision note in package awsjson, which this package follows).
+// Errors are *firewall.Error values with file:line:col positions, with the
+// precision package awsjson documents: the key of the offending attribute
+// (or the list element, or the resource object when the attribute is
+// absent). Warnings point at the resource object.
 package tfplan

@@ -3,6 +3,7 @@ package tfplan
 import (
 	"errors"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -115,9 +116,10 @@ func TestStateSecurityGroupProtocols(t *testing.T) {
 	}
 }
 
-// Interfaces: aws_network_interface with a NAT gateway's, an EIP and an
-// extra group attachment; an instance attached to an existing interface
-// gives it its instance type.
+// Interfaces: aws_network_interface with an EIP (SPEC.md §6, 1:1 NAT) and an
+// extra group attachment (§1.2 union); an instance attached to an existing
+// interface gives it its instance type (§2.4 defaults); a private NAT
+// gateway is automatically tracked (§2.3) and has no public address.
 func TestStateInterfacesAttachmentsAndElasticIPs(t *testing.T) {
 	r := parseState(t,
 		`{"address": "aws_network_interface.a", "mode": "managed", "type": "aws_network_interface", "name": "a",
@@ -205,7 +207,7 @@ func TestStateErrorsCarryPositions(t *testing.T) {
 }
 
 // Unsupported resource types and data sources are reported by address and
-// position, in child modules too; so are non-canonical CIDRs.
+// position, in child modules too; so are non-canonical CIDRs (SPEC.md §3.1).
 func TestStateWarnings(t *testing.T) {
 	data := []byte(`{"format_version": "1.0", "values": {"root_module": {"resources": [
   {"address": "data.aws_ami.ubuntu", "mode": "data", "type": "aws_ami", "name": "ubuntu", "values": {"id": "ami-1"}}],
@@ -230,11 +232,44 @@ func TestStateWarnings(t *testing.T) {
 	}
 }
 
-func TestLoadMissingFile(t *testing.T) {
+// Load names a missing file; an empty input is an error (input handling,
+// no SPEC.md section).
+func TestLoadReportsMissingAndEmptyInputs(t *testing.T) {
 	if _, err := Load(filepath.Join("testdata", "nope.json")); err == nil || !strings.Contains(err.Error(), "nope.json") {
 		t.Errorf("Load(missing) = %v", err)
 	}
 	if _, err := Parse("e.json", []byte(" ")); err == nil || err.Error() != "e.json: empty file" {
 		t.Errorf("Parse(empty) = %v", err)
 	}
+}
+
+// FuzzParse feeds arbitrary bytes to Parse, seeded with the plan and state
+// fixtures and small shapes. Parse must not panic and must be
+// deterministic; a success never carries an error and vice versa.
+func FuzzParse(f *testing.F) {
+	for _, n := range []string{"web.plan.json", "shop.tfstate.json"} {
+		data, err := os.ReadFile(filepath.Join("testdata", n))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add(state(`{"address": "aws_security_group_rule.r", "mode": "managed", "type": "aws_security_group_rule", "name": "r",
+ "values": {"type": "ingress", "security_group_id": "sg-1", "protocol": "icmp", "from_port": -1, "to_port": -1, "self": true}}`))
+	f.Add([]byte(`{"format_version": "1.2", "planned_values": {"root_module": {"child_modules": [{"resources": [{"address": "module.m[0].aws_vpc.v", "mode": "managed", "type": "aws_vpc", "name": "v", "values": {}}]}]}},
+ "resource_changes": [{"address": "module.m[0].aws_vpc.v", "change": {"after_unknown": {"id": true, "cidr_block": true}}}],
+ "configuration": {"root_module": {"module_calls": {"m": {"module": {"resources": [{"address": "aws_vpc.v", "expressions": {"cidr_block": {"references": ["module.x.y[0]"]}}}]}}}}}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 1<<17 {
+			return // keep each input well under a second
+		}
+		r1, err1 := Parse("f.json", data)
+		r2, err2 := Parse("f.json", data)
+		if (err1 == nil) != (err2 == nil) || (err1 == nil) != (r1 != nil) {
+			t.Fatalf("inconsistent results: %v / %v", err1, err2)
+		}
+		if err1 == nil && !reflect.DeepEqual(r1, r2) {
+			t.Fatalf("Parse is not deterministic")
+		}
+	})
 }
