@@ -25,7 +25,8 @@ type Result struct {
 
 // Warning is something the importer did not read as-is: an unsupported
 // feature it ignored, or a value it assumed. Msg starts with what kind of
-// warning it is ("unsupported …", "assumed …", "duplicate …").
+// warning it is ("unsupported …", "assumed …", "duplicate …"). The zero
+// Warning says nothing.
 type Warning struct {
 	Origin firewall.Origin
 	Msg    string

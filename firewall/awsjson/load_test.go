@@ -454,3 +454,30 @@ func TestShopCompiles(t *testing.T) {
 		t.Fatalf("Compile: %v", err)
 	}
 }
+
+// Load also takes a single file; Normalize leaves its argument alone and
+// puts rules in a canonical order (its contract for the importers'
+// equivalence tests).
+func TestLoadSingleFileAndNormalize(t *testing.T) {
+	r, err := Load(filepath.Join("testdata", "shop", "describe-security-groups.json"))
+	must(t, err)
+	if len(r.Inventory.SecurityGroups) != 4 || len(r.Inventory.Subnets) != 0 {
+		t.Fatalf("single file: %d groups, %d subnets", len(r.Inventory.SecurityGroups), len(r.Inventory.Subnets))
+	}
+	before := loadShop(t).Inventory
+	inv := loadShop(t).Inventory
+	n := Normalize(inv)
+	if !reflect.DeepEqual(inv, before) {
+		t.Errorf("Normalize modified its argument")
+	}
+	for _, g := range n.SecurityGroups {
+		for _, r := range append(slices.Clone(g.Ingress), g.Egress...) {
+			if r.ID != "" || r.Origin != (firewall.Origin{}) {
+				t.Errorf("rule %+v keeps its ID or origin", r)
+			}
+		}
+	}
+	if !reflect.DeepEqual(Normalize(n), n) {
+		t.Errorf("Normalize is not idempotent")
+	}
+}

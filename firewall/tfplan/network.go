@@ -236,6 +236,11 @@ func (b *netBuilder) networkInterface(r *res) error {
 	if r.anyUnknown("ipv6_addresses") {
 		b.warn(r, "ipv6_addresses are unknown until apply: assumed none")
 	}
+	for _, key := range []string{"ipv4_prefixes", "ipv6_prefixes"} {
+		if len(r.strs(key)) > 0 {
+			b.warn(r, "unsupported: %s %v ignored (prefix delegation)", key, r.strs(key))
+		}
+	}
 	in.Groups = b.refValues(r, "security_groups")
 	svc, ok := serviceOf(r.str("interface_type"))
 	if !ok {

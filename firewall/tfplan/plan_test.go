@@ -259,3 +259,48 @@ func diff(a, b firewall.Inventory) string {
 	}
 	return sb.String()
 }
+
+// A plan that manages the default group and ACL of a VPC still being
+// created: their VPC comes from the configuration's references, they are
+// the VPC's defaults (SPEC.md §1.3, §3.3) and none is invented beside them;
+// a subnet with no association uses the default ACL (§3.1).
+func TestPlanDefaultGroupAndNetworkACLOfANewVPC(t *testing.T) {
+	data := []byte(`{"format_version": "1.2",
+ "planned_values": {"root_module": {"resources": [
+  {"address": "aws_vpc.v", "mode": "managed", "type": "aws_vpc", "name": "v", "values": {"cidr_block": "10.9.0.0/16"}},
+  {"address": "aws_subnet.s", "mode": "managed", "type": "aws_subnet", "name": "s", "values": {"cidr_block": "10.9.1.0/24"}},
+  {"address": "aws_default_security_group.d", "mode": "managed", "type": "aws_default_security_group", "name": "d", "values": {
+    "ingress": [{"protocol": "-1", "from_port": 0, "to_port": 0, "self": true, "cidr_blocks": [], "ipv6_cidr_blocks": [], "prefix_list_ids": [], "security_groups": []}], "egress": []}},
+  {"address": "aws_default_network_acl.d", "mode": "managed", "type": "aws_default_network_acl", "name": "d", "values": {
+    "ingress": [{"rule_no": 100, "action": "allow", "protocol": "-1", "cidr_block": "10.9.0.0/16", "ipv6_cidr_block": "", "from_port": 0, "to_port": 0, "icmp_type": 0, "icmp_code": 0}], "egress": []}}]}},
+ "resource_changes": [
+  {"address": "aws_vpc.v", "change": {"actions": ["create"], "after_unknown": {"id": true, "default_network_acl_id": true, "default_security_group_id": true}}},
+  {"address": "aws_subnet.s", "change": {"actions": ["create"], "after_unknown": {"id": true, "vpc_id": true}}},
+  {"address": "aws_default_security_group.d", "change": {"actions": ["create"], "after_unknown": {"id": true, "vpc_id": true}}},
+  {"address": "aws_default_network_acl.d", "change": {"actions": ["create"], "after_unknown": {"id": true, "vpc_id": true, "default_network_acl_id": true, "subnet_ids": true}}}],
+ "configuration": {"root_module": {"resources": [
+  {"address": "aws_subnet.s", "mode": "managed", "expressions": {"vpc_id": {"references": ["aws_vpc.v.id", "aws_vpc.v"]}}},
+  {"address": "aws_default_security_group.d", "mode": "managed", "expressions": {"vpc_id": {"references": ["aws_vpc.v.id", "aws_vpc.v"]}}},
+  {"address": "aws_default_network_acl.d", "mode": "managed", "expressions": {"default_network_acl_id": {"references": ["aws_vpc.v.default_network_acl_id", "aws_vpc.v"]}}}]}}}`)
+	r, err := Parse("p.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := r.Inventory
+	if len(inv.SecurityGroups) != 1 || len(inv.NetworkACLs) != 1 {
+		t.Fatalf("groups %d, ACLs %d; want one each (no invented defaults)", len(inv.SecurityGroups), len(inv.NetworkACLs))
+	}
+	g, n := inv.SecurityGroups[0], inv.NetworkACLs[0]
+	if !g.IsDefault || g.VPC != "aws_vpc.v" || g.Ingress[0].Group != "aws_default_security_group.d" {
+		t.Errorf("default group = %+v", g)
+	}
+	if !n.IsDefault || n.VPC != "aws_vpc.v" || len(n.Entries) != 1 {
+		t.Errorf("default ACL = %+v", n)
+	}
+	if s := inv.Subnets[0]; s.NACL != "aws_default_network_acl.d" || s.VPC != "aws_vpc.v" {
+		t.Errorf("subnet = %+v, want the default ACL", s)
+	}
+	if _, err := firewall.Compile(&inv, firewall.DefaultLimits()); err != nil {
+		t.Errorf("Compile: %v", err)
+	}
+}

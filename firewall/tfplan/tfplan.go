@@ -13,7 +13,8 @@ import (
 
 // Result is the network a Terraform plan or state describes, and the
 // warnings met on the way: resource types not supported, values unknown
-// until apply and what was assumed for them.
+// until apply and what was assumed for them. The zero Result is an empty
+// network.
 type Result struct {
 	Inventory firewall.Inventory
 	Warnings  []Warning
@@ -24,7 +25,8 @@ type Result struct {
 
 // Warning is something the importer did not read as-is: an unsupported
 // resource type it ignored ("unsupported …"), a value unknown until apply
-// and what it assumed instead ("assumed …"). Origin is the resource.
+// and what it assumed instead ("assumed …"). Origin is the resource. The zero
+// Warning says nothing.
 type Warning struct {
 	Origin firewall.Origin
 	Msg    string
