@@ -28,12 +28,11 @@ type index struct {
 	data  []byte
 	lines []int // offset of the first byte of each line
 	at    map[string]int
-	val   map[string]int // path → first byte of the value
 }
 
 // newIndex prepares the line table of data; build indexes the paths.
 func newIndex(file string, data []byte) *index {
-	ix := &index{file: file, data: data, at: make(map[string]int), val: make(map[string]int), lines: []int{0}}
+	ix := &index{file: file, data: data, at: make(map[string]int), lines: []int{0}}
 	for i, b := range data {
 		if b == '\n' {
 			ix.lines = append(ix.lines, i+1)
@@ -73,7 +72,6 @@ func (ix *index) walk(dec *json.Decoder, path string, keyAt int) error {
 	if err != nil {
 		return err
 	}
-	ix.val[path] = start
 	if keyAt >= 0 {
 		ix.at[path] = keyAt
 	} else {
@@ -116,40 +114,6 @@ func (ix *index) origin(off int) firewall.Origin {
 		}
 	}
 	return firewall.Origin{File: ix.file, Line: lo + 1, Col: off - ix.lines[lo] + 1}
-}
-
-// join makes the index key of a path.
-func join(parts []any) string {
-	var b strings.Builder
-	for _, p := range parts {
-		b.WriteByte('/')
-		switch v := p.(type) {
-		case int:
-			b.WriteString(strconv.Itoa(v))
-		default:
-			b.WriteString(fmt.Sprint(v))
-		}
-	}
-	return b.String()
-}
-
-// typeError positions a *json.UnmarshalTypeError met while decoding the
-// value at path parts on its own: its Offset counts from that value.
-func (ix *index) typeError(parts []any, err error, what string) error {
-	typ, ok := errors.AsType[*json.UnmarshalTypeError](err)
-	base, found := ix.val[join(parts)]
-	if !ok || !found {
-		e := ix.errorf(parts, "%s: %v", what, err)
-		return e
-	}
-	off := base + int(typ.Offset)
-	best := base
-	for _, at := range ix.at {
-		if at < off && at > best {
-			best = at
-		}
-	}
-	return &firewall.Error{Origin: ix.origin(best), Field: typ.Field, Msg: fmt.Sprintf("%s: %s is a JSON %s, want %s", what, typ.Field, typ.Value, typ.Type)}
 }
 
 // pos returns the position of the JSON path made of parts (strings and

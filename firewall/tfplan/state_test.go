@@ -273,3 +273,44 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// Secondary VPC blocks, prefix list entries managed one by one (SPEC.md
+// §1.2 counts MaxEntries), an EIP on an instance (§6) and the priority of
+// aws_network_acl_association over an ACL's subnet_ids (§3.1: one ACL per
+// subnet, associating replaces).
+func TestStateAssociationsAndEntries(t *testing.T) {
+	r := parseState(t,
+		`{"address": "aws_vpc.v", "mode": "managed", "type": "aws_vpc", "name": "v", "values": {"id": "vpc-1", "cidr_block": "10.0.0.0/16", "ipv6_cidr_block": "", "default_network_acl_id": "acl-def", "default_security_group_id": "sg-def"}}`,
+		`{"address": "aws_vpc_ipv4_cidr_block_association.b", "mode": "managed", "type": "aws_vpc_ipv4_cidr_block_association", "name": "b", "values": {"id": "vpc-cidr-assoc-1", "vpc_id": "vpc-1", "cidr_block": "100.64.0.0/16"}}`,
+		`{"address": "aws_subnet.s", "mode": "managed", "type": "aws_subnet", "name": "s", "values": {"id": "subnet-1", "vpc_id": "vpc-1", "cidr_block": "10.0.1.0/24", "ipv6_cidr_block": ""}}`,
+		`{"address": "aws_ec2_managed_prefix_list.p", "mode": "managed", "type": "aws_ec2_managed_prefix_list", "name": "p", "values": {"id": "pl-1", "max_entries": 5, "entry": [{"cidr": "192.0.2.0/24", "description": "a"}]}}`,
+		`{"address": "aws_ec2_managed_prefix_list_entry.e", "mode": "managed", "type": "aws_ec2_managed_prefix_list_entry", "name": "e", "values": {"id": "pl-1,198.51.100.0/24", "prefix_list_id": "pl-1", "cidr": "198.51.100.0/24"}}`,
+		`{"address": "aws_network_acl.a", "mode": "managed", "type": "aws_network_acl", "name": "a", "values": {"id": "acl-a", "vpc_id": "vpc-1", "subnet_ids": ["subnet-1"], "ingress": [], "egress": []}}`,
+		`{"address": "aws_network_acl.b", "mode": "managed", "type": "aws_network_acl", "name": "b", "values": {"id": "acl-b", "vpc_id": "vpc-1", "subnet_ids": [], "ingress": [], "egress": []}}`,
+		`{"address": "aws_network_acl_association.b", "mode": "managed", "type": "aws_network_acl_association", "name": "b", "values": {"id": "aclassoc-1", "network_acl_id": "acl-b", "subnet_id": "subnet-1"}}`,
+		`{"address": "aws_instance.i", "mode": "managed", "type": "aws_instance", "name": "i", "values": {"id": "i-1", "primary_network_interface_id": "eni-1", "subnet_id": "subnet-1", "private_ip": "10.0.1.5", "vpc_security_group_ids": [], "public_ip": ""}}`,
+		`{"address": "aws_eip.i", "mode": "managed", "type": "aws_eip", "name": "i", "values": {"id": "eipalloc-1", "public_ip": "203.0.113.9", "instance": "i-1", "network_interface": ""}}`)
+	inv := r.Inventory
+	if got := inv.VPCs[0].CIDRs; !slices.Equal(got, []netip.Prefix{pfx("10.0.0.0/16"), pfx("100.64.0.0/16")}) {
+		t.Errorf("VPC CIDRs = %v", got)
+	}
+	if pl := inv.PrefixLists[0]; pl.MaxEntries != 5 || !slices.Equal(pl.CIDRs, []netip.Prefix{pfx("192.0.2.0/24"), pfx("198.51.100.0/24")}) {
+		t.Errorf("prefix list = %+v", pl)
+	}
+	if got := inv.Subnets[0].NACL; got != "acl-b" {
+		t.Errorf("subnet NACL = %q, want acl-b (the association resource wins)", got)
+	}
+	if in := inv.Interfaces[0]; in.ID != "eni-1" || !slices.Equal(in.PublicAddrs, []netip.Addr{addr("203.0.113.9")}) || len(in.Groups) != 0 {
+		t.Errorf("interface = %+v", in)
+	}
+	// The defaults AWS made for the VPC are there, under their known IDs.
+	if g := findGroup(t, inv, "sg-def"); !g.IsDefault {
+		t.Errorf("sg-def is not the default group")
+	}
+	if !slices.ContainsFunc(inv.NetworkACLs, func(n firewall.NetworkACL) bool { return n.ID == "acl-def" && n.IsDefault }) {
+		t.Errorf("no default ACL acl-def")
+	}
+	if _, err := firewall.Compile(&inv, firewall.DefaultLimits()); err != nil {
+		t.Errorf("Compile: %v", err)
+	}
+}
