@@ -1,6 +1,21 @@
 // Package pcap reads pcap and pcapng captures as a stream of packet.Packet
 // values for the simulator to replay.
 //
+// # Use
+//
+//	r, err := pcap.Open("trace.pcapng", pcap.Options{Start: 10 * time.Second})
+//	if err != nil { ... }        // unreadable header: *CaptureError, Frame 0
+//	defer r.Close()
+//	r.Map(captureAddr, scenarioAddr) // --map
+//	var p packet.Packet
+//	for {
+//		ok, err := r.Next(&p)   // *Reader is a packet.Source
+//		if !ok { ... }          // err != nil: the capture was not read whole
+//		...                     // r.Raw() is p's record until the next Next
+//	}
+//	s := r.Stats()              // Read = Delivered + skipped, by reason
+//	pcap.WriteFrames(w, "trace.pcapng", droppedFrames) // --write-dropped
+//
 // # Formats
 //
 // Classic pcap (microsecond and nanosecond timestamps, either byte order)
@@ -35,9 +50,24 @@
 // # Accounting and frame numbers
 //
 // Every packet record is counted: Stats.Read == Stats.Delivered + the
-// skipped records, each with its reason (see SkipReason). Frame numbers are
-// Wireshark's: 1-based, counting every record, skipped or not; in pcapng
-// only packet blocks (EPB, SPB, OPB) are records.
+// skipped records, each with its reason. Frame numbers are Wireshark's:
+// 1-based, counting every record, skipped or not; in pcapng only packet
+// blocks (EPB, SPB, OPB) are records. The skip reason tokens:
+//
+//	malformed_ip           bad IPv4/IPv6 header, or IP version not the one the link promised
+//	malformed_link         bad link header (Linux SLL address length over 8, …)
+//	malformed_transport    bad TCP/UDP/ICMP/SCTP header (TCP data offset under 5, …)
+//	mpls                   MPLS whose payload is not IP (pseudowire), or over 16 labels
+//	not_ip                 no IP datagram (ARP, LLDP, IS-IS, slow protocols, PPPoE, …)
+//	outside_window         before Options.Start or after Options.End
+//	truncated              cut by the snap length before the header the filters need
+//	unsupported_link_type  a link type other than those listed under Decoding
+//
+// Warnings count oddities in records that were still delivered:
+// caplen_over_snaplen, link_type_fcs_bits, tcp_header_cut (a TCP header cut
+// after its flags byte: ports, sequence numbers and flags are all there)
+// and timestamp_fraction_overflow (a pcap sub-second field of a second or
+// more, carried into the seconds as pcapgo and Wireshark do).
 //
 // # Time
 //

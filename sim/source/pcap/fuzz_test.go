@@ -120,6 +120,9 @@ func FuzzParseQuoted(f *testing.F) {
 			return
 		}
 		src, dst := nl.NetworkFlow().Endpoints()
+		if len(src.Raw()) == 0 {
+			return // gopacket refused the IP header (a bad length, say)
+		}
 		if !bytes.Equal(src.Raw(), got.Src.AsSlice()) || !bytes.Equal(dst.Raw(), got.Dst.AsSlice()) {
 			t.Fatalf("addresses %v > %v, gopacket %v > %v", got.Src, got.Dst, src, dst)
 		}

@@ -73,6 +73,9 @@ type Reader struct {
 	err  *CaptureError
 }
 
+// A Reader is the packet.Source the engine replays.
+var _ packet.Source = (*Reader)(nil)
+
 // Open opens the capture file at path, telling pcap from pcapng (and
 // gzip-compressed either) by its magic number. The caller must Close it.
 func Open(path string, opt Options) (*Reader, error) {
