@@ -94,9 +94,21 @@ func (p *parser) traffic(n *yaml.Node) error {
 			return p.errAt(qn, "quote: flow %q is not defined; defined: %s", qn.Value, p.flowNames())
 		}
 	}
-	if len(p.s.Traffic) > 0 {
-		if _, err := synth.New(p.s.Traffic, p.s.Seed); err != nil {
+	// The generator's own checks, per flow (cheap; the packets themselves
+	// are laid out by Run, whose errors name the file).
+	for i := range p.s.Traffic {
+		f := &p.s.Traffic[i]
+		if err := f.Validate(); err != nil {
 			return p.synthError(err, kindNodes)
+		}
+		if f.Kind == synth.ICMPError {
+			q := p.s.Traffic[p.flows[f.Quote]]
+			if q.Kind == synth.ICMPError {
+				return p.errAt(kindNodes[f.Name].get("quote"), "quote: %q is an icmp_error flow itself; errors quote tcp, udp, icmp_echo or other flows", f.Quote)
+			}
+			if q.Client.Addr.Is4() != f.Client.Addr.Is4() {
+				return p.errAt(kindNodes[f.Name].get("from"), "from %s and the quoted flow %q are of different address families", f.Client.Addr, f.Quote)
+			}
 		}
 	}
 	return nil
