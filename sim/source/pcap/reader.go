@@ -145,7 +145,7 @@ func NewReader(src io.Reader, name string, opt Options) (*Reader, error) {
 }
 
 func (r *Reader) headerError(err error) *CaptureError {
-	return &CaptureError{File: r.name, Err: err}
+	return &CaptureError{File: r.name, Err: lower(err)}
 }
 
 // openPcap checks the 24-byte classic pcap header and opens pcapgo on it.
@@ -305,7 +305,7 @@ func (r *Reader) fail(err error, start int64) error {
 	case r.ng != nil && isTruncation(err):
 		at = r.g.truncatedAt()
 	}
-	r.err = &CaptureError{File: r.name, Frame: r.read + 1, Offset: at, Err: err}
+	r.err = &CaptureError{File: r.name, Frame: r.read + 1, Offset: at, Err: lower(err)}
 	return r.err
 }
 

@@ -174,7 +174,31 @@ func (e *CaptureError) Error() string {
 // holds for a file cut in the middle of a record.
 func (e *CaptureError) Unwrap() error { return e.Err }
 
-// errBlockTooLarge and friends are the guard's findings; see guard.go.
+// lowerErr shows a gopacket error with its first letter in lower case
+// ("Interface id 7 not present" becomes "interface id 7 not present"), so
+// that CaptureError messages read as one lower-case sentence; errors.Is and
+// errors.As still reach the original.
+type lowerErr struct{ err error }
+
+func (e lowerErr) Error() string {
+	s := e.err.Error()
+	if len(s) > 1 && s[0] >= 'A' && s[0] <= 'Z' && !(s[1] >= 'A' && s[1] <= 'Z') {
+		return string(s[0]+'a'-'A') + s[1:]
+	}
+	return s
+}
+
+func (e lowerErr) Unwrap() error { return e.err }
+
+// lower wraps err in lowerErr when its message starts with a capital.
+func lower(err error) error {
+	if s := err.Error(); len(s) > 0 && s[0] >= 'A' && s[0] <= 'Z' {
+		return lowerErr{err}
+	}
+	return err
+}
+
+// Errors the pcapng guard (guard.go) wraps in its findings.
 var (
 	errRecordTooLarge = errors.New("record too large")
 	errBadBlock       = errors.New("corrupt pcapng block")
