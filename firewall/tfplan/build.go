@@ -90,7 +90,7 @@ type netBuilder struct {
 	naclOf   map[string]string // subnet ID → NACL ID
 	naclOfBy map[string]int    // subnet ID → priority of the source that set naclOf
 	pending  []pendingAddr     // interfaces whose private address is unknown
-	order    map[string]int    // group ID → index, for rules
+	depth    int               // idOf nesting, against reference cycles
 }
 
 type pendingAddr struct {
@@ -154,9 +154,16 @@ func pathString(path []any) string {
 	return sb.String()
 }
 
-// idOf returns the AWS ID a reference stands for.
+// idOf returns the AWS ID a reference stands for. References can form
+// cycles (two instances naming each other's interfaces); past a few hops the
+// address stands for the value.
 func (b *netBuilder) idOf(rf ref) string {
 	r := rf.r
+	if b.depth > 8 {
+		return r.addr + "." + rf.attr
+	}
+	b.depth++
+	defer func() { b.depth-- }()
 	switch {
 	case rf.attr == "" || rf.attr == "id":
 		return r.id

@@ -259,6 +259,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"format_version": "1.2", "planned_values": {"root_module": {"child_modules": [{"resources": [{"address": "module.m[0].aws_vpc.v", "mode": "managed", "type": "aws_vpc", "name": "v", "values": {}}]}]}},
  "resource_changes": [{"address": "module.m[0].aws_vpc.v", "change": {"after_unknown": {"id": true, "cidr_block": true}}}],
  "configuration": {"root_module": {"module_calls": {"m": {"module": {"resources": [{"address": "aws_vpc.v", "expressions": {"cidr_block": {"references": ["module.x.y[0]"]}}}]}}}}}}`))
+	f.Add(state(`{"address": "aws_instance.a", "mode": "managed", "type": "aws_instance", "name": "a", "values": {"network_interface": [{"device_index": 0}]}}`,
+		`{"address": "aws_instance.b", "mode": "managed", "type": "aws_instance", "name": "b", "values": {"network_interface": [{"device_index": 0}]}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 1<<17 {
 			return // keep each input well under a second
