@@ -429,6 +429,21 @@ func (t *Table) Available() int {
 	return max(t.cfg.Allowance-t.count, 0)
 }
 
+// Full reports whether an Insert at now needing a new entry would be
+// refused for the allowance (SPEC.md §2.6). Like Insert, it first removes
+// the entries expired at now (their expiries go to the next Sweep), so
+// after Full returns false an Insert at now succeeds. It counts nothing: a
+// caller that then drops the packet without calling Insert should say so
+// in its own report. It does not allocate unless the reclaimed expiries
+// outgrow their buffer.
+func (t *Table) Full(now packet.Time) bool {
+	if t.cfg.Allowance == 0 || t.count < t.cfg.Allowance {
+		return false
+	}
+	t.reclaim(now)
+	return t.count >= t.cfg.Allowance
+}
+
 // EntryInfo describes one live entry, for reports and debugging.
 type EntryInfo struct {
 	Tuple     packet.Tuple // in the original direction

@@ -200,11 +200,17 @@ func TestAllowanceExhaustionAndRecovery(t *testing.T) {
 	if m, ok := tb.Insert(pkt("tcp 10.0.0.1:5 > 10.0.0.2:6 R"), at(20), 0); !ok || !m.Refused {
 		t.Errorf("RST with a full table: %+v ok=%v", m, ok)
 	}
+	if !tb.Full(at(30) - 1) {
+		t.Error("Full at 30s-1ns = false with two live entries")
+	}
 	// At t29.999999999 the first entry is still live (last packet t0).
 	if _, ok := tb.Insert(pkt("udp 10.0.0.1:1002 > 10.0.0.2:53"), at(30)-1, 0); ok {
 		t.Error("admitted before any entry expired")
 	}
-	// At t30 the first entry has expired: the insert reclaims its slot.
+	// At t30 the first entry has expired: Full and Insert reclaim its slot.
+	if tb.Full(at(30)) {
+		t.Error("Full at 30s = true although an entry expired")
+	}
 	m, ok := tb.Insert(pkt("udp 10.0.0.1:1002 > 10.0.0.2:53"), at(30), 0)
 	if !ok || !m.Found {
 		t.Fatalf("insert after expiry: %+v ok=%v", m, ok)
