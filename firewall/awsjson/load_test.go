@@ -481,3 +481,13 @@ func TestLoadSingleFileAndNormalize(t *testing.T) {
 		t.Errorf("Normalize is not idempotent")
 	}
 }
+
+// BenchmarkLoadShop reads the nine shop files (about 50 KB of describe-…
+// output) into an Inventory.
+func BenchmarkLoadShop(b *testing.B) {
+	for b.Loop() {
+		if _, err := Load(filepath.Join("testdata", "shop")); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -26,7 +26,7 @@ func Normalize(inv firewall.Inventory) firewall.Inventory {
 	var out firewall.Inventory
 	for _, v := range inv.VPCs {
 		v.Name, v.Origin = "", firewall.Origin{}
-		v.CIDRs = slices.Clone(v.CIDRs)
+		v.CIDRs = nilIfEmpty(slices.Clone(v.CIDRs))
 		out.VPCs = append(out.VPCs, v)
 	}
 	slices.SortFunc(out.VPCs, func(a, b firewall.VPC) int { return strings.Compare(a.ID, b.ID) })

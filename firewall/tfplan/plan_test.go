@@ -3,6 +3,7 @@ package tfplan
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -302,5 +303,18 @@ func TestPlanDefaultGroupAndNetworkACLOfANewVPC(t *testing.T) {
 	}
 	if _, err := firewall.Compile(&inv, firewall.DefaultLimits()); err != nil {
 		t.Errorf("Compile: %v", err)
+	}
+}
+
+// BenchmarkParseShopState reads the 80 KB shop state (65 resources).
+func BenchmarkParseShopState(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("testdata", "shop.tfstate.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := Parse("shop.tfstate.json", data); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
