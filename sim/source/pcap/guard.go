@@ -56,6 +56,14 @@ type guard struct {
 	cur     int64 // offset of the block whose body is being passed
 	err     error // sticky error to return
 	badAt   int64 // offset of the block the guard refused
+
+	// starts holds the offsets of the last len(starts) blocks, a ring
+	// indexed by nstarts, so that an error pcapgo reports can be placed in
+	// its block although the bufio.Reader above reads ahead (a 64 KiB
+	// buffer holds at most 64Ki/12 blocks; the ring covers the usual case
+	// of a few hundred and errs on the early side otherwise).
+	starts  [512]int64
+	nstarts int
 }
 
 // Read implements io.Reader.
@@ -118,6 +126,8 @@ func (g *guard) scan(b []byte) (int, error) {
 			return int(cut), err
 		}
 		g.cur = g.next
+		g.starts[g.nstarts%len(g.starts)] = g.next
+		g.nstarts++
 		g.next += int64(g.length)
 		g.hdrN, g.lenOK = 0, false
 	}
@@ -199,6 +209,17 @@ func (g *guard) checkPacket() error {
 		}
 	}
 	return nil
+}
+
+// blockAt returns the offset of the pcapng block holding byte off, as far
+// as the ring of recent block starts remembers, or -1.
+func (g *guard) blockAt(off int64) int64 {
+	for i := range min(g.nstarts, len(g.starts)) {
+		if s := g.starts[(g.nstarts-1-i)%len(g.starts)]; s <= off {
+			return s
+		}
+	}
+	return -1
 }
 
 // truncatedAt returns the offset of the block the stream ended in, for a

@@ -307,6 +307,11 @@ func (r *Reader) fail(err error, start int64) error {
 		err, at = r.g.err, r.g.badAt
 	case r.ng != nil && isTruncation(err):
 		at = r.g.truncatedAt()
+	case r.ng != nil:
+		// pcapgo stopped inside the block it could not read.
+		if b := r.g.blockAt(r.offset() - 1); b >= start {
+			at = b
+		}
 	}
 	r.err = &CaptureError{File: r.name, Frame: r.read + 1, Offset: at, Err: lower(err)}
 	return r.err

@@ -453,3 +453,16 @@ func TestWriteFrames(t *testing.T) {
 		t.Error("missing file: no error")
 	}
 }
+
+// TestCorruptBlockOffset: an error pcapgo finds inside a block (a packet on
+// an interface the section never described) names that block's offset,
+// not the blocks skipped before it.
+func TestCorruptBlockOffset(t *testing.T) {
+	head := cat(ngSHB(), ngIDB(1, 0), ngEPB(0, 1, eth(0x0800, synV4)), ngBlock(0x0BAD, make([]byte, 40)))
+	file := cat(head, ngEPB(7, 2, eth(0x0800, synV4)))
+	_, s := readAll(t, file, Options{})
+	var ce *CaptureError
+	if !errors.As(s.Err, &ce) || ce.Frame != 2 || ce.Offset != int64(len(head)) || !strings.Contains(ce.Error(), "interface id 7") {
+		t.Errorf("error %v, want frame 2 at byte %d about interface id 7", s.Err, len(head))
+	}
+}
