@@ -32,7 +32,7 @@ replay, for example with hyperfine.`,
 		flags: func(fs *pflag.FlagSet) any {
 			o := &gencapOpts{}
 			fs.IntVar(&o.packets, "packets", 1000000, "number of packets")
-			fs.IntVar(&o.flows, "flows", 10000, "number of flows (at most 65536)")
+			fs.IntVar(&o.flows, "flows", 10000, "number of flows (at most 65535)")
 			fs.Uint64Var(&o.seed, "seed", 1, "random seed")
 			return o
 		},

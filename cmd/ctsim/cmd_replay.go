@@ -58,11 +58,13 @@ stderr says how far, and the exit status is 3.`,
 			o := &replayOpts{}
 			o.out.add(fs, "table, json, csv, markdown")
 			o.sim.add(fs, true)
-			fs.StringVar(&o.scenario, "scenario", "", "the scenario FILE or built-in NAME whose network and rules the capture meets")
-			fs.StringArrayVar(&o.maps, "map", nil, "ADDR=HOST: put capture address ADDR onto scenario host HOST (or onto an address); repeatable")
-			fs.StringVar(&o.start, "start", "", "skip packets before this capture-relative time (\"30s\", \"1m30s\", or seconds)")
-			fs.StringVar(&o.end, "end", "", "skip packets after this capture-relative time")
-			fs.StringVar(&o.writeDropped, "write-dropped", "", "write the packets the rules drop to this capture file (.pcapng or .pcap)")
+			// A capture has no synthetic traffic to seed.
+			fs.Lookup("seed").Hidden = true
+			fs.StringVar(&o.scenario, "scenario", "", "the scenario `FILE|NAME` (a file or a built-in) whose network and rules the capture meets")
+			fs.StringArrayVar(&o.maps, "map", nil, "`ADDR=HOST` puts capture address ADDR onto scenario host HOST (HOST may also be an address); repeatable")
+			fs.StringVar(&o.start, "start", "", "skip packets before capture-relative `TIME` (\"30s\", \"1m30s\", or seconds)")
+			fs.StringVar(&o.end, "end", "", "skip packets after capture-relative `TIME`")
+			fs.StringVar(&o.writeDropped, "write-dropped", "", "write the packets the rules drop to capture `FILE` (pcapng if it ends in .pcapng, else pcap)")
 			return o
 		},
 		run: func(e *env, opts any, args []string) error { return runReplay(e, opts.(*replayOpts), args) },
@@ -276,8 +278,7 @@ func runReplay(e *env, o *replayOpts, args []string) error {
 	if readErr != nil {
 		cj.Error = readErr.Error()
 	}
-	seed := o.sim.seedOverride()
-	d := resultDocument(r.format, "replay", scenarioInfo(s, seed), res, o.sim.explain)
+	d := resultDocument(r.format, "replay", scenarioInfo(s, nil), res, o.sim.explain)
 	d.JSON.(*runJSON).Capture = cj
 	d.Heading = []string{"replay of " + capPath + " through " + s.Name,
 		fmt.Sprintf("%s; times are seconds since the first packet; frame numbers as Wireshark shows them.", s.File)}

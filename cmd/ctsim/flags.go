@@ -11,7 +11,7 @@ type outputFlags struct {
 }
 
 func (o *outputFlags) add(fs *pflag.FlagSet, formats string) {
-	fs.StringVarP(&o.output, "output", "o", "table", "output format: "+formats)
+	fs.StringVarP(&o.output, "output", "o", "table", "output `FORMAT`: "+formats)
 	fs.BoolVar(&o.noColor, "no-color", false, "never colour the table output (colour is only ever used on a terminal; NO_COLOR is honoured too)")
 }
 
@@ -43,8 +43,8 @@ func (s *simFlags) add(fs *pflag.FlagSet, explain bool) {
 	if explain {
 		fs.BoolVar(&s.explain, "explain", false, "print the per-packet trace: every check in order, in plain words")
 	}
-	fs.StringVar(&s.aws, "aws", "", "import rules and network from AWS CLI describe-* JSON (a directory or one file)")
-	fs.StringVar(&s.terraform, "terraform", "", "import rules and network from `terraform show -json` of a plan or state")
+	fs.StringVar(&s.aws, "aws", "", "import the network and rules from AWS CLI describe-* JSON: a `DIR` of files, or one file")
+	fs.StringVar(&s.terraform, "terraform", "", "import the network and rules from `FILE`, the output of 'terraform show -json' for a plan or a state")
 }
 
 // seedOverride returns the --seed value when it was given, else nil.
