@@ -7,11 +7,13 @@ import (
 
 	"github.com/ctsim/ctsim/firewall"
 	"github.com/ctsim/ctsim/firewall/awsjson"
+	"github.com/ctsim/ctsim/firewall/tfplan"
 )
 
-// imports reads "rules: {aws: DIR}": the network and rules from AWS CLI
-// describe-* JSON (firewall/awsjson), resolved against the scenario
-// file's directory. The imported objects come first in the Inventory;
+// imports reads "rules: {aws: DIR}" or "rules: {terraform: FILE}": the
+// network and rules from AWS CLI describe-* JSON (firewall/awsjson) or
+// from terraform show -json (firewall/tfplan), resolved against the
+// scenario file's directory. The imported objects come first in the Inventory;
 // the file's own vpc, subnets, groups, ACLs and hosts are added to them
 // and may refer to imported IDs.
 func (p *parser) imports(n *yaml.Node) error {
@@ -19,23 +21,38 @@ func (p *parser) imports(n *yaml.Node) error {
 	if err != nil {
 		return err
 	}
-	if v := m.get("terraform"); v != nil {
-		return p.errAt(v, "rules: terraform plans are not supported by this build yet; use aws: DIR or inline rules")
+	aws, tf := m.get("aws"), m.get("terraform")
+	switch {
+	case aws == nil && tf == nil:
+		return p.errAt(m.node, "rules: give aws: DIR (AWS CLI describe-* JSON) or terraform: FILE (terraform show -json)")
+	case aws != nil && tf != nil:
+		return p.errAt(tf, "rules: give aws or terraform, not both")
 	}
-	v := m.get("aws")
-	if v == nil {
-		return p.errAt(m.node, "rules: give aws: DIR (AWS CLI describe-* JSON)")
+	v, kind := aws, "aws"
+	if tf != nil {
+		v, kind = tf, "terraform"
 	}
-	path, err := p.str(v, "aws")
+	path, err := p.str(v, kind)
 	if err != nil {
 		return err
 	}
 	if !filepath.IsAbs(path) && p.dir != "" {
 		path = filepath.Join(p.dir, path)
 	}
-	res, err := awsjson.Load(path)
+	if kind == "aws" {
+		res, err := awsjson.Load(path)
+		if err != nil {
+			return p.errAt(v, "rules: aws %s: %v", path, err)
+		}
+		p.merge(res.Inventory)
+		for _, w := range res.Warnings {
+			p.warnings = append(p.warnings, prefixOrigin(w.Origin)+w.Msg)
+		}
+		return nil
+	}
+	res, err := tfplan.Load(path)
 	if err != nil {
-		return p.errAt(v, "rules: aws %s: %v", path, err)
+		return p.errAt(v, "rules: terraform %s: %v", path, err)
 	}
 	p.merge(res.Inventory)
 	for _, w := range res.Warnings {
