@@ -78,20 +78,32 @@ func (e *Engine) naclHint(st *Step, p *Packet) string {
 		fmt.Fprintf(&b, "%s to port %d matches no %s rule of %s", packet.ProtoName(p.Proto), port, dir, acl)
 	}
 	if n := e.rs.NACL(acl); n != nil {
-		var near []string
-		for _, en := range n.Entries(st.Direction) {
-			if en.Default || en.Entry.Action != firewall.Allow || int(en.Entry.Protocol) != int(p.Proto) {
-				continue
-			}
-			if en.Entry.CIDR.Addr().Is4() != p.Dst.Is4() {
-				continue
-			}
-			near = append(near, fmt.Sprintf("rule %d allows %s %s", en.Entry.Number, packet.ProtoName(p.Proto), portRange(en.Entry.FromPort, en.Entry.ToPort)))
+		// Name the allow rules of the packet's protocol and family that
+		// miss it: by port (the usual ephemeral-port mistake) or by peer.
+		peer := p.Src
+		if st.Direction == firewall.Egress {
+			peer = p.Dst
 		}
-		if len(near) > 0 {
+		var ports, peers []string
+		for _, en := range n.Entries(st.Direction) {
+			r := &en.Entry
+			if en.Default || r.Action != firewall.Allow || int(r.Protocol) != int(p.Proto) || r.CIDR.Addr().Is4() != peer.Is4() {
+				continue
+			}
+			if port < uint16(max(r.FromPort, 0)) || int32(port) > r.ToPort {
+				ports = append(ports, fmt.Sprintf("rule %d allows %s %s", r.Number, packet.ProtoName(p.Proto), portRange(r.FromPort, r.ToPort)))
+			} else if !r.CIDR.Contains(peer) {
+				peers = append(peers, fmt.Sprintf("rule %d covers the port but only %s %s", r.Number, toFrom(r.Egress), r.CIDR))
+			}
+		}
+		if len(ports) > 0 {
 			b.WriteString("; ")
-			b.WriteString(strings.Join(near, ", "))
+			b.WriteString(strings.Join(ports, ", "))
 			b.WriteString(" only")
+		}
+		if len(peers) > 0 {
+			b.WriteString("; ")
+			b.WriteString(strings.Join(peers, "; "))
 		}
 	}
 	if ephemeral {
@@ -152,6 +164,14 @@ func (e *Engine) groupsOf(name string) string {
 func describePacket(p *Packet) string {
 	t := p.Tuple()
 	return t.String()
+}
+
+// toFrom returns "to" for an outbound rule's peer, "from" for an inbound one.
+func toFrom(egress bool) string {
+	if egress {
+		return "to"
+	}
+	return "from"
 }
 
 func portRange(from, to int32) string {
