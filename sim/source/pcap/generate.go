@@ -15,9 +15,9 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
-// genEpoch is the capture start GenerateCapture stamps: a fixed instant, so
-// that the same seed gives the same bytes.
-var genEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+// MaxGenFlows is the most flows GenerateCapture spreads packets over: one
+// client address each in 10.0.0.0/8.
+const MaxGenFlows = 1<<24 - 1
 
 // genFlow is one conversation of a generated capture.
 type genFlow struct {
@@ -30,16 +30,16 @@ type genFlow struct {
 }
 
 // GenerateCapture writes a classic pcap (nanosecond, little-endian,
-// Ethernet) of n packets spread over the given number of flows, for
-// benchmarks and tests of the replay path. Flows are 3/4 TCP (a SYN,
-// SYN-ACK, then ACKs and data both ways, no teardown) and 1/4 UDP, 1 in 8
-// over IPv6; clients are 10.0.0.0/16 (fd00::/64), servers 10.1.0.0/16
-// (fd01::/64), the host part being the flow number + 1; server ports are
-// 443, 80, 53 or 123. Packets pick a flow at random and are 1–20 µs apart. The same (n, flows, seed) gives the same
-// bytes.
+// Ethernet) of n packets spread over the given number of flows (up to
+// MaxGenFlows), for benchmarks and tests of the replay path. Flows are 3/4
+// TCP (a SYN, SYN-ACK, then ACKs and data both ways, no teardown) and 1/4
+// UDP, 1 in 8 over IPv6. Flow i's client is 10.0.0.0/8 + i+1 (fd00::/64 +
+// i+1), its server one of 4096: 172.16.0.0/16 + i%4096+1 (fd01::/64 +
+// the same); server ports are 443, 80, 53 or 123. Packets pick a flow at random
+// and are 1–20 µs apart. The same (n, flows, seed) gives the same bytes.
 func GenerateCapture(w io.Writer, n, flows int, seed uint64) error {
-	if n < 0 || flows <= 0 || flows >= 1<<16 {
-		return fmt.Errorf("generate capture: want n >= 0 and 1 <= flows <= 65535, got n=%d flows=%d", n, flows)
+	if n < 0 || flows <= 0 || flows > MaxGenFlows {
+		return fmt.Errorf("generate capture: want n >= 0 and 1 <= flows <= %d, got n=%d flows=%d", MaxGenFlows, n, flows)
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	fl := make([]genFlow, flows)
@@ -49,13 +49,15 @@ func GenerateCapture(w io.Writer, n, flows int, seed uint64) error {
 		if rng.IntN(4) == 0 {
 			f.proto = packet.ProtoUDP
 		}
-		hi, lo := byte((i+1)>>8), byte(i+1) // host part 1..65535
+		c, sv := i+1, i%4096+1
+		c2, c1, c0 := byte(c>>16), byte(c>>8), byte(c)
+		s1, s0 := byte(sv>>8), byte(sv)
 		if rng.IntN(8) == 0 {
-			f.client = netip.AddrFrom16([16]byte{0: 0xfd, 14: hi, 15: lo})
-			f.server = netip.AddrFrom16([16]byte{0: 0xfd, 1: 1, 14: hi, 15: lo})
+			f.client = netip.AddrFrom16([16]byte{0: 0xfd, 13: c2, 14: c1, 15: c0})
+			f.server = netip.AddrFrom16([16]byte{0: 0xfd, 1: 1, 14: s1, 15: s0})
 		} else {
-			f.client = netip.AddrFrom4([4]byte{10, 0, hi, lo})
-			f.server = netip.AddrFrom4([4]byte{10, 1, hi, lo})
+			f.client = netip.AddrFrom4([4]byte{10, c2, c1, c0})
+			f.server = netip.AddrFrom4([4]byte{172, 16, s1, s0})
 		}
 		f.cport = uint16(32768 + rng.IntN(28232))
 		if f.proto == packet.ProtoTCP {
@@ -64,8 +66,8 @@ func GenerateCapture(w io.Writer, n, flows int, seed uint64) error {
 			f.sport = [...]uint16{53, 123}[rng.IntN(2)]
 		}
 		f.cseq, f.sseq = rng.Uint32(), rng.Uint32()
-		f.clientMAC = [6]byte{0x02, 0, 0, 0, hi, lo}
-		f.svMAC = [6]byte{0x02, 1, 0, 0, hi, lo}
+		f.clientMAC = [6]byte{0x02, 0, 0, c2, c1, c0}
+		f.svMAC = [6]byte{0x02, 1, 0, 0, s1, s0}
 	}
 	bw := bufio.NewWriterSize(w, 1<<16)
 	pw := pcapgo.NewWriterNanos(bw)
@@ -73,7 +75,8 @@ func GenerateCapture(w io.Writer, n, flows int, seed uint64) error {
 		return fmt.Errorf("generate capture: %w", err)
 	}
 	buf := make([]byte, 0, 1600)
-	at := genEpoch
+	// A fixed start instant, so that the same seed gives the same bytes.
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for range n {
 		f := &fl[rng.IntN(flows)]
 		fromClient := f.sent == 0 || f.sent%2 == 0

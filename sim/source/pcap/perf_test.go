@@ -110,6 +110,40 @@ func TestGenerateCapture(t *testing.T) {
 	}
 }
 
+// TestGenerateCaptureManyFlows: the replay benchmark needs over 100k flows;
+// each has its own client address, so none collide.
+func TestGenerateCaptureManyFlows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("300k packets")
+	}
+	var buf bytes.Buffer
+	if err := GenerateCapture(&buf, 300000, 100000, 5); err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewReader(&buf, "many.pcap", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := map[[16]byte]bool{}
+	var p packet.Packet
+	for {
+		ok, err := r.Next(&p)
+		if !ok {
+			if err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		if p.Src.Is4() && p.Src.As4()[0] == 10 || p.Src.Is6() && p.Src.As16()[1] == 0 {
+			clients[p.Src.As16()] = true
+		}
+	}
+	// 300k random picks among 100k flows reach about 95k of them.
+	if n := len(clients); n < 90000 {
+		t.Errorf("%d distinct clients, want about 95000", n)
+	}
+}
+
 // BenchmarkReaderDecode reads and decodes a generated capture of 200k
 // packets over 10k flows from a file, end to end through Next. Reports
 // packets per second and allocations per packet (target: >= 5 M pkts/s,
