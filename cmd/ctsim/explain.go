@@ -55,6 +55,12 @@ func stepWords(st *sim.Step) string {
 // stepLine formats one step of a trace: where, action, the rule and why.
 func stepLine(n int, st *sim.Step) string {
 	var b strings.Builder
+	if st.Reason == firewall.ReasonNone && st.Note != "" {
+		// A step that decides nothing states a fact (the internet
+		// gateway's address translation).
+		fmt.Fprintf(&b, "%d. %s: %s", n, whereText(st), st.Note)
+		return b.String()
+	}
 	fmt.Fprintf(&b, "%d. %s: %s", n, whereText(st), st.Action)
 	switch {
 	case st.Reason == firewall.ReasonSGNoRule:
