@@ -3,6 +3,8 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/ctsim/ctsim/conntrack"
@@ -107,7 +109,7 @@ func New(inv firewall.Inventory, opt Options) (*Engine, error) {
 	if e.net, err = buildNetwork(&e.inv, e.auto); err != nil {
 		return nil, err
 	}
-	for key := range opt.Allowances {
+	for _, key := range slices.Sorted(maps.Keys(opt.Allowances)) {
 		if !e.hasInterface(key) {
 			return nil, fmt.Errorf("allowance for unknown interface %q", key)
 		}
