@@ -87,7 +87,6 @@ type counters struct {
 	read, forwarded, dropped uint64
 	dropBy                   map[dropKey]uint64
 	fwdBy                    [4]uint64 // tracked, untracked, not_filtered, no_filter
-	expired                  uint64
 }
 
 // dropKey labels a drop for Summary.DroppedBy.
