@@ -427,10 +427,10 @@ func allowAllACL(vpc *firewall.VPC) firewall.NetworkACL {
 	}
 	for _, egress := range []bool{false, true} {
 		acl.Entries = append(acl.Entries, firewall.NACLEntry{Number: 100, Egress: egress, Protocol: firewall.ProtoAll,
-			ICMPType: -1, ICMPCode: -1, CIDR: allV4, Action: firewall.Allow})
+			CIDR: allV4, Action: firewall.Allow})
 		if vpc != nil && hasV6(vpc.CIDRs) {
 			acl.Entries = append(acl.Entries, firewall.NACLEntry{Number: 101, Egress: egress, Protocol: firewall.ProtoAll,
-				ICMPType: -1, ICMPCode: -1, CIDR: allV6, Action: firewall.Allow})
+				CIDR: allV6, Action: firewall.Allow})
 		}
 	}
 	return acl

@@ -81,8 +81,8 @@ hosts:
 	wantIn := []firewall.SGRule{
 		{ID: "ssh", Protocol: 6, FromPort: 22, ToPort: 22, PrefixList: "pl-office"},
 		{ID: "sg-a-in-2", Protocol: 1, FromPort: 3, ToPort: 4, CIDR: netip.MustParsePrefix("0.0.0.0/0")},
-		{ID: "sg-a-in-3", Protocol: 50, FromPort: -1, ToPort: -1, CIDR: netip.MustParsePrefix("198.51.100.0/24")},
-		{ID: "sg-a-in-4", Protocol: firewall.ProtoAll, FromPort: -1, ToPort: -1, Group: "sg-a"},
+		{ID: "sg-a-in-3", Protocol: 50, CIDR: netip.MustParsePrefix("198.51.100.0/24")},
+		{ID: "sg-a-in-4", Protocol: firewall.ProtoAll, Group: "sg-a"},
 	}
 	for i := range sgA.Ingress {
 		sgA.Ingress[i].Origin = firewall.Origin{}
@@ -100,7 +100,7 @@ hosts:
 	}
 	acl := inv.NetworkACLs[0]
 	if len(acl.Entries) != 3 || acl.Entries[1].Action != firewall.Allow || acl.Entries[1].FromPort != 1024 ||
-		acl.Entries[2].ICMPType != 2 || acl.Entries[2].ICMPCode != 0 || acl.Entries[0].ICMPType != -1 {
+		acl.Entries[2].ICMPType != 2 || acl.Entries[2].ICMPCode != 0 || acl.Entries[0].ICMPType != 0 {
 		t.Errorf("acl-a entries %+v", acl.Entries)
 	}
 	web := inv.Interfaces[0]

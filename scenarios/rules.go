@@ -234,7 +234,7 @@ func (d *decoder) sgRule(n *yaml.Node, group string, dir firewall.Direction) (fi
 				d.warn(v, "%s is ignored for protocol %s: AWS allows all ports (SPEC.md §1.1)", k, protoName(r.Protocol))
 			}
 		}
-		r.FromPort, r.ToPort = -1, -1
+		// Ports do not apply: leave them zero, as the importers do.
 	}
 	peers := 0
 	if v := m.get("cidr"); v != nil {
@@ -383,7 +383,8 @@ func (d *decoder) naclEntry(n *yaml.Node, acl string, egress bool) (firewall.NAC
 	default:
 		return e, nil, d.errAt(m.node, "%s: cidr_block or ipv6_cidr_block is required", m.what)
 	}
-	e.ICMPType, e.ICMPCode = -1, -1
+	// Type and code stay zero unless the protocol is ICMP (as the
+	// importers leave them).
 	switch {
 	case isPortProto(e.Protocol):
 		lo, hi, ok, err := d.ports(m, "port_range")
