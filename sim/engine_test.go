@@ -387,3 +387,32 @@ func TestLongGapsDoNotReplayEverySweep(t *testing.T) {
 		t.Errorf("first drop %+v, want expired at 30s", d)
 	}
 }
+
+// TestEveryPathShapeIsAllocationFree: after a flow's first packet, each
+// kind of path — untracked, tracked reply, NAT, not filtered, outside, and
+// drops at a security group or a network ACL — costs no allocation.
+func TestEveryPathShapeIsAllocationFree(t *testing.T) {
+	w := t1()
+	w.inv.NetworkACLs[0].Entries = append(w.inv.NetworkACLs[0].Entries, nacl(50, "in", "deny", "tcp", 23, 23, "0.0.0.0/0"))
+	e := w.engine(t, Options{})
+	e.Step(ptr(pkt(0, "tcp 203.0.113.1:50000 > 10.0.1.10:22 S")))
+	for _, line := range []string{
+		"tcp 198.51.100.7:51000 > 10.0.1.10:80 P.",
+		"tcp 10.0.1.10:22 > 203.0.113.1:50000 .",
+		"tcp 203.0.113.1:50000 > 203.0.113.10:22 .",
+		"udp 10.0.1.10:40000 > 10.0.0.2:53",
+		"udp 198.51.100.7:1 > 192.0.2.1:2",
+		"tcp 198.51.100.7:51000 > 10.0.1.10:5432 S",
+		"tcp 198.51.100.7:51000 > 10.0.1.10:23 S",
+	} {
+		p := pkt(0, line)
+		e.Step(&p) // the flow's first packet may allocate
+		allocs := testing.AllocsPerRun(200, func() {
+			p.At += Time(time.Millisecond)
+			e.Step(&p)
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %v allocations per packet, want 0", line, allocs)
+		}
+	}
+}

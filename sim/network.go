@@ -61,9 +61,9 @@ type network struct {
 	// public maps public addresses to the index of the interface they are
 	// NATed to (SPEC.md §6).
 	public map[addrKey]int32
-	// notFiltered maps addresses AWS does not filter to the service's name
+	// notFiltered maps addresses AWS does not filter to their service
 	// (SPEC.md §1.5).
-	notFiltered map[addrKey]string
+	notFiltered map[addrKey]service
 	// gw4/gw6: the interface of an auto-tracked gateway through which VPC
 	// interfaces without a public address reach outside (NAT gateway for
 	// IPv4, egress-only internet gateway for IPv6); -1 if none.
@@ -71,6 +71,15 @@ type network struct {
 	// natNotes are the trace notes of the public-address NAT, by public
 	// address, computed once.
 	natNotes map[addrKey]string
+}
+
+// service is an address AWS does not filter, with its trace notes.
+type service struct {
+	name, to, from string
+}
+
+func newService(name string, a netip.Addr) service {
+	return service{name: name, to: "to " + name + " at " + a.String(), from: "from " + name + " at " + a.String()}
 }
 
 // Not-filtered link-local service addresses (SPEC.md §1.5).
@@ -102,18 +111,18 @@ func buildNetwork(inv *firewall.Inventory, auto map[string]bool) (network, error
 	n := network{
 		byAddr:      make(map[addrKey]int32),
 		public:      make(map[addrKey]int32),
-		notFiltered: make(map[addrKey]string),
+		notFiltered: make(map[addrKey]service),
 		natNotes:    make(map[addrKey]string),
 		gw4:         -1,
 		gw6:         -1,
 	}
 	for _, s := range linkLocalServices {
-		n.notFiltered[keyOf(s.addr)] = s.name
+		n.notFiltered[keyOf(s.addr)] = newService(s.name, s.addr)
 	}
 	for _, v := range inv.VPCs {
 		for _, c := range v.CIDRs {
 			if a, ok := base2(c); ok {
-				n.notFiltered[keyOf(a)] = "route53-resolver"
+				n.notFiltered[keyOf(a)] = newService("route53-resolver", a)
 				break // the primary IPv4 CIDR only
 			}
 		}
@@ -133,7 +142,7 @@ func buildNetwork(inv *firewall.Inventory, auto map[string]bool) (network, error
 		}
 		n.subnets = append(n.subnets, subnet{id: s.ID, name: name})
 		if a, ok := base2(s.CIDR); ok {
-			n.notFiltered[keyOf(a)] = "route53-resolver"
+			n.notFiltered[keyOf(a)] = newService("route53-resolver", a)
 		}
 	}
 	names := make(map[string]bool, len(inv.Interfaces))

@@ -52,12 +52,12 @@ func (e *Engine) process(p *Packet, namer FlowNamer) PacketOutcome {
 // walk runs the filters and reports whether q passed, with its tracking
 // class bits.
 func (e *Engine) walk(q *Packet, fl *flowState, back bool) (bool, uint8) {
-	if name, ok := e.net.notFiltered[keyOf(q.Dst)]; ok {
-		e.push(Step{Where: name, Filter: FilterService, Direction: firewall.Egress, Action: firewall.Allow, Reason: firewall.ReasonNotFiltered, Note: "to " + name})
+	if s, ok := e.net.notFiltered[keyOf(q.Dst)]; ok {
+		e.push(Step{Where: s.name, Filter: FilterService, Direction: firewall.Egress, Action: firewall.Allow, Reason: firewall.ReasonNotFiltered, Note: s.to})
 		return true, clsNotFiltered
 	}
-	if name, ok := e.net.notFiltered[keyOf(q.Src)]; ok {
-		e.push(Step{Where: name, Filter: FilterService, Direction: firewall.Ingress, Action: firewall.Allow, Reason: firewall.ReasonNotFiltered, Note: "from " + name})
+	if s, ok := e.net.notFiltered[keyOf(q.Src)]; ok {
+		e.push(Step{Where: s.name, Filter: FilterService, Direction: firewall.Ingress, Action: firewall.Allow, Reason: firewall.ReasonNotFiltered, Note: s.from})
 		return true, clsNotFiltered
 	}
 	si, di := e.net.lookup(q.Src), e.net.lookup(q.Dst)

@@ -194,8 +194,8 @@ func (e *Engine) endpointName(a netip.Addr) string {
 	if _, i, ok := e.net.natTarget(a); ok {
 		return e.net.ifaces[i].name
 	}
-	if name, ok := e.net.notFiltered[keyOf(a)]; ok {
-		return name
+	if s, ok := e.net.notFiltered[keyOf(a)]; ok {
+		return s.name
 	}
 	return a.String()
 }
