@@ -246,3 +246,28 @@ func TestMalformedPackets(t *testing.T) {
 		t.Errorf("20-label stack: reason %q, want mpls", reason)
 	}
 }
+
+// TestTokens: skip reasons and warnings print as stable snake_case tokens,
+// declared in sorted order so that Stats lists them sorted without sorting.
+func TestTokens(t *testing.T) {
+	var reasons, warnings []string
+	for r := SkipReason(1); r < numReasons; r++ {
+		reasons = append(reasons, r.String())
+	}
+	for w := Warning(0); w < numWarnings; w++ {
+		warnings = append(warnings, w.String())
+	}
+	for _, list := range [][]string{reasons, warnings} {
+		for i := 1; i < len(list); i++ {
+			if list[i-1] >= list[i] {
+				t.Errorf("tokens not sorted: %q before %q", list[i-1], list[i])
+			}
+		}
+	}
+	if got := SkipNotIP.String(); got != "not_ip" {
+		t.Errorf("SkipNotIP = %q", got)
+	}
+	if got := SkipReason(200).String(); got != "skip_reason_200" {
+		t.Errorf("unknown reason = %q", got)
+	}
+}

@@ -466,3 +466,25 @@ func TestCorruptBlockOffset(t *testing.T) {
 		t.Errorf("error %v, want frame 2 at byte %d about interface id 7", s.Err, len(head))
 	}
 }
+
+// TestOpenAndClose: Open names the missing file; Close may be called twice.
+func TestOpenAndClose(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Open(filepath.Join(dir, "none.pcap"), Options{}); err == nil || !strings.Contains(err.Error(), "none.pcap") {
+		t.Errorf("Open of a missing file: %v", err)
+	}
+	path := filepath.Join(dir, "one.pcap")
+	if err := os.WriteFile(path, pcapFile(binary.LittleEndian, false, 101, rec{0, synV4}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if err := r.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
