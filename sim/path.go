@@ -221,7 +221,7 @@ func (e *Engine) sgDecide(f *iface, dir firewall.Direction, q *Packet, fl *flowS
 		} else {
 			tbl.Update(m, q, e.now)
 		}
-		st.Action, st.Reason = firewall.Allow, firewall.ReasonTracked
+		st.Action, st.Reason, st.EntryGeneration = firewall.Allow, firewall.ReasonTracked, m.Gen
 		e.push(st)
 		return true, clsTracked
 	}

@@ -128,6 +128,11 @@ type Step struct {
 	// ExpiredAt is when the conntrack entry expired (Reason
 	// conntrack_entry_expired), else zero.
 	ExpiredAt Time
+	// EntryGeneration is the rule generation under which the conntrack
+	// entry that let the packet through was created (Reason
+	// conntrack_tracked), else zero. Below the engine's current generation
+	// it shows a connection surviving a rule change (CT4).
+	EntryGeneration uint16
 	// Note adds a fact in words ("dst 203.0.113.10 → 10.0.1.10").
 	Note string
 }
@@ -224,6 +229,7 @@ type stepJSON struct {
 	Reason    string     `json:"reason"`
 	Rule      *ruleJSON  `json:"rule,omitempty"`
 	ExpiredAt *Timestamp `json:"expired_at,omitempty"`
+	EntryGen  uint16     `json:"entry_generation,omitempty"`
 	Note      string     `json:"note,omitempty"`
 }
 
@@ -250,10 +256,11 @@ var ruleKindTokens = [...]string{
 //	{"where": "web", "filter": "sg", "direction": "ingress",
 //	 "action": "deny", "reason": "sg_no_matching_rule",
 //	 "rule": {"kind": "sg_rule", "filter": "sg-web", "id": "…", "egress": false, "text": "…"},
-//	 "expired_at": "31s", "note": "…"}
+//	 "expired_at": "31s", "entry_generation": 1, "note": "…"}
 //
-// where "rule" is present only when a rule decided and "expired_at" only
-// for conntrack_entry_expired. Direction, action and reason are the stable
+// where "rule" is present only when a rule decided, "expired_at" only for
+// conntrack_entry_expired and "entry_generation" only for
+// conntrack_tracked. Direction, action and reason are the stable
 // tokens of firewall.Direction, firewall.Action and firewall.Reason.
 func (s Step) MarshalJSON() ([]byte, error) {
 	j := stepJSON{
@@ -262,6 +269,7 @@ func (s Step) MarshalJSON() ([]byte, error) {
 		Direction: s.Direction.String(),
 		Action:    s.Action.String(),
 		Reason:    s.Reason.String(),
+		EntryGen:  s.EntryGeneration,
 		Note:      s.Note,
 	}
 	if !s.Rule.IsZero() {

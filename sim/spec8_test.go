@@ -52,6 +52,11 @@ func TestSpec8_Case04_TrackedSSHSurvivesRuleChange(t *testing.T) {
 	if len(r.Changes) != 1 || r.Changes[0].Generation != 2 {
 		t.Errorf("changes = %+v, want one at generation 2", r.Changes)
 	}
+	// The surviving connection's entry dates from generation 1.
+	out := e.Step(ptr(pkt(13, "tcp 203.0.113.1:50000 > 10.0.1.10:22 P.")))
+	if g := out.Decisive.EntryGeneration; g != 1 || e.Generation() != 2 {
+		t.Errorf("entry generation %d at engine generation %d, want 1 at 2", g, e.Generation())
+	}
 }
 
 // SPEC.md §8 #6: "T1 | t0 C2→A ICMP echo-request id=7; t0.01 A→C2 echo-reply |
