@@ -42,7 +42,7 @@ func (p *parser) imports(n *yaml.Node) error {
 	if kind == "aws" {
 		res, err := awsjson.Load(path)
 		if err != nil {
-			return p.errAt(v, "rules: aws %s: %v", path, err)
+			return p.errAt(v, "rules: aws: %v", err)
 		}
 		p.merge(res.Inventory)
 		for _, w := range res.Warnings {
@@ -52,7 +52,7 @@ func (p *parser) imports(n *yaml.Node) error {
 	}
 	res, err := tfplan.Load(path)
 	if err != nil {
-		return p.errAt(v, "rules: terraform %s: %v", path, err)
+		return p.errAt(v, "rules: terraform: %v", err)
 	}
 	p.merge(res.Inventory)
 	for _, w := range res.Warnings {
