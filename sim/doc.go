@@ -99,5 +99,24 @@
 // rules; the rule generation advances by one. Tracked entries survive a
 // security group change until they time out (CT4); an untracked flow is cut
 // at once (CT7); a network ACL change cuts traffic in either direction at
-// once (CT5), after [Options.NACLPropagationDelay] (SPEC.md §7.7).
+// once (CT5), after [Options.NACLPropagationDelay] (SPEC.md §7.7). A trace
+// step that passes a packet through a conntrack entry names the generation
+// the entry was created under ([Step.EntryGeneration]).
+//
+// # Results
+//
+// Every packet ends forwarded or dropped with its trace: the ordered [Step]s
+// it met, each naming where (interface, subnet or service), which filter,
+// which direction, the action, the reason ([firewall.Reason]) and the rule
+// or conntrack entry that decided. Packets are grouped into flows by their
+// direction-free 5-tuple (ICMP echo by identifier, other protocols by
+// addresses and protocol; an ICMP error is a flow of its own; a later
+// fragment counts in its first fragment's flow). A flow is allowed (nothing
+// dropped), dropped (some packets dropped) or blocked (nothing forwarded);
+// its first drop is explained in plain words (Flow.Hint). Conntrack sweeps
+// run every [Options.SweepInterval] of virtual time while packets or events
+// remain; the [Result] counts entries, peaks, expiries and
+// conntrack_allowance_exceeded per interface, and reports
+// conntrack_allowance_available. With [Options.Explain] every packet's trace
+// is kept ([Result.Packets]).
 package sim
