@@ -84,7 +84,7 @@ func parseSeconds(flag, s string) (time.Duration, error) {
 		return d, nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f < 0 || f > 1e9 {
+	if err != nil || !(f >= 0 && f <= 1e9) { // NaN fails both comparisons
 		return 0, usageErrorf("replay", "--%s %q is not a time: want seconds such as 30s, 1m30s or 12.5", flag, s)
 	}
 	return time.Duration(f * float64(time.Second)), nil

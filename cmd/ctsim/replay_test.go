@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ctsim/ctsim/sim"
+	"github.com/ctsim/ctsim/sim/source/pcap"
+)
+
+// TestReplayLoopDoesNotAllocatePerPacket checks the replay hot path —
+// reading, decoding and the whole filter path — allocates nothing per
+// packet in steady state (issue 4: "0 allocs/packet"): a second pass over
+// the same flows allocates only what opening the capture costs, not per
+// packet. STYLE.md lesson 4.
+func TestReplayLoopDoesNotAllocatePerPacket(t *testing.T) {
+	const packets = 20000
+	path := filepath.Join(t.TempDir(), "steady.pcap")
+	var buf bytes.Buffer
+	if err := pcap.GenerateCapture(&buf, packets, 64, 9); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eng, err := sim.New(benchInventory(64), sim.Options{Replay: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pass := func() {
+		rd, err := pcap.Open(path, pcap.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rd.Close()
+		if readErr, _, err := replayLoop(rd, eng, nil, nil); err != nil || readErr != nil {
+			t.Fatal(err, readErr)
+		}
+	}
+	pass() // the flows, conntrack entries and buffers now exist
+	allocs := testing.AllocsPerRun(3, pass)
+	if perPacket := allocs / packets; perPacket > 0.01 {
+		t.Errorf("%.0f allocations for %d packets (%.4f per packet); want none per packet", allocs, packets, perPacket)
+	}
+}
+
+// TestParseSeconds checks --start/--end values (issue 4).
+func TestParseSeconds(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"", 0, true},
+		{"30s", 30 * time.Second, true},
+		{"1m30s", 90 * time.Second, true},
+		{"12.5", 12500 * time.Millisecond, true},
+		{"0", 0, true},
+		{"-1s", 0, false},
+		{"-3", 0, false},
+		{"soon", 0, false},
+		{"1e12", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := parseSeconds("start", tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("parseSeconds(%q) = %v, %v; want %v, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+// FuzzParseSeconds checks that no --start/--end value panics and that
+// accepted values are never negative.
+func FuzzParseSeconds(f *testing.F) {
+	for _, s := range []string{"30s", "1m30s", "12.5", "-1", "NaN", "Inf", "1e400", "9223372036s"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := parseSeconds("start", s)
+		if err == nil && d < 0 {
+			t.Errorf("parseSeconds(%q) = %v", s, d)
+		}
+	})
+}
+
+// FuzzScenarioArgument checks that any FILE|NAME argument or --map value
+// ends in a result or an error, never a panic.
+func FuzzScenarioArgument(f *testing.F) {
+	for _, s := range []string{"ephemeral-ports", "x.yaml", "", "10.0.0.1=web", "::1=web", "=", "a=b=c"} {
+		f.Add(s)
+	}
+	s, err := loadScenario(&env{stderr: &bytes.Buffer{}}, "ephemeral-ports", &simFlags{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, arg string) {
+		if !strings.ContainsAny(arg, "/\\") {
+			_, _, _, _ = scenarioSource(arg)
+		}
+		from, host, ok := strings.Cut(arg, "=")
+		if a, err := netipParse(from); ok && err == nil {
+			_, _ = hostAddr(s, host, a)
+		}
+	})
+}
+
+func netipParse(s string) (netip.Addr, error) { return netip.ParseAddr(s) }
