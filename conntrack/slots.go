@@ -78,6 +78,7 @@ func (t *Table) place(k *Key, h uint64) int {
 // resize rehashes every entry into n slots (a power of two).
 func (t *Table) resize(n int) {
 	old := t.slots
+	t.moves++
 	t.slots = make([]entry, n)
 	t.mask = uint64(n - 1)
 	for j := range old {
@@ -100,8 +101,10 @@ func (t *Table) resize(n int) {
 // the probe run moves back into the hole unless that would put it before
 // its home slot. Holes only move forward, so a scan that re-examines slot i
 // after a removal misses no entry (Sweep, reclaim). Slot indices held in
-// earlier Matches may now name another entry; Advance re-checks the key.
+// earlier Matches may now name another entry; Advance sees the changed
+// moves count and finds the entry by its key.
 func (t *Table) remove(i int) {
+	t.moves++
 	hole := uint64(i)
 	for j := (hole + 1) & t.mask; t.slots[j].tag != 0; j = (j + 1) & t.mask {
 		home := t.slots[j].key.hash(hashSeed) & t.mask

@@ -83,6 +83,7 @@ type Match struct {
 	// quotes.
 	Related bool
 	slot    int32
+	moves   uint32 // Table.moves when slot was read
 }
 
 // Stats are a table's counters. The zero Stats is an empty, unused table.
@@ -139,7 +140,11 @@ type Table struct {
 	// reclaim skips its full scan while now < minExpiry.
 	minExpiry packet.Time
 	pending   []Expiry // expiries found by reclaim, for the next Sweep
-	stats     Stats
+	// moves counts the operations that can move entries between slots
+	// (removal, resize). A Match whose moves equals it still names its
+	// entry's slot, so Advance need not rebuild the key.
+	moves uint32
+	stats Stats
 }
 
 // NewTable returns an empty table, or an error if cfg is invalid.
@@ -197,7 +202,7 @@ func (t *Table) lookupKey(k *Key, srcIsA bool, now packet.Time) Match {
 		t.expire(i)
 		return Match{Expired: true, ExpiredAt: at}
 	}
-	return Match{Found: true, Dir: dirOf(e, srcIsA), Gen: e.gen, State: stateOf(e), slot: int32(i)}
+	return Match{Found: true, Dir: dirOf(e, srcIsA), Gen: e.gen, State: stateOf(e), slot: int32(i), moves: t.moves}
 }
 
 // dirOf returns the direction of a packet travelling a→b (srcIsA) or b→a
@@ -223,27 +228,28 @@ func (t *Table) Update(m Match, p *packet.Packet, now packet.Time) { t.Advance(m
 
 // Advance is Update returning the entry's Match after the step: its new
 // State, or Expired if the entry had expired at now (it is then removed and
-// not refreshed). It does not allocate.
+// not refreshed). m must come from this table, for p's flow. It does not
+// allocate.
 func (t *Table) Advance(m Match, p *packet.Packet, now packet.Time) Match {
 	if !m.Found || m.Related || p.IsICMPError() {
 		return m
 	}
-	k, srcIsA := KeyOf(p)
-	i := int(m.slot)
-	if i < 0 || i >= len(t.slots) || t.slots[i].tag == 0 || t.slots[i].key != k {
-		// The Match is stale (a removal shifted entries); find it again.
+	i, dir := int(m.slot), m.Dir
+	if m.moves != t.moves || i < 0 || i >= len(t.slots) || t.slots[i].tag == 0 {
+		// Entries have moved since the Match was made: find it again.
+		k, srcIsA := KeyOf(p)
 		if i = t.find(&k, k.hash(hashSeed)); i < 0 {
 			return Match{}
 		}
+		dir = dirOf(&t.slots[i], srcIsA)
 	}
 	e := &t.slots[i]
 	if at := deadline(e.lastSeen, t.tm.timeout(e)); now >= at {
 		t.expire(i)
 		return Match{Expired: true, ExpiredAt: at}
 	}
-	dir := dirOf(e, srcIsA)
 	t.advance(e, dir, p, now)
-	return Match{Found: true, Dir: dir, Gen: e.gen, State: stateOf(e), slot: int32(i)}
+	return Match{Found: true, Dir: dir, Gen: e.gen, State: stateOf(e), slot: int32(i), moves: t.moves}
 }
 
 // advance steps e with p and restarts its idle timer.
@@ -285,7 +291,7 @@ func (t *Table) Insert(p *packet.Packet, now packet.Time, gen uint16) (m Match, 
 		if now < at {
 			dir := dirOf(e, srcIsA)
 			t.advance(e, dir, p, now)
-			return Match{Found: true, Dir: dir, Gen: e.gen, State: stateOf(e), slot: int32(i)}, true
+			return Match{Found: true, Dir: dir, Gen: e.gen, State: stateOf(e), slot: int32(i), moves: t.moves}, true
 		}
 		t.expire(i)
 		m.Expired, m.ExpiredAt = true, at
@@ -325,7 +331,7 @@ func (t *Table) Insert(p *packet.Packet, now packet.Time, gen uint16) (m Match, 
 	if at := deadline(now, t.tm.timeout(e)); at < t.minExpiry {
 		t.minExpiry = at
 	}
-	m.Found, m.Dir, m.Gen, m.State, m.slot = true, Original, gen, stateOf(e), int32(i)
+	m.Found, m.Dir, m.Gen, m.State, m.slot, m.moves = true, Original, gen, stateOf(e), int32(i), t.moves
 	return m, true
 }
 

@@ -378,3 +378,33 @@ func TestTableGrowsAndKeepsEveryEntry(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateWithStaleMatch: a Match held while other entries are removed
+// (which shifts entries between slots) still updates its own flow
+// (STYLE.md lesson 9: lazy removal anywhere must not corrupt the table).
+func TestUpdateWithStaleMatch(t *testing.T) {
+	tb := newTable(t, Config{Capacity: 8}) // 16 slots: probe runs collide
+	line := func(i int) string { return fmt.Sprintf("udp 10.0.0.%d:1000 > 10.0.1.1:53", i) }
+	for i := range 10 {
+		send(t, tb, line(i), at(float64(i%2)))
+	}
+	reply := pkt("udp 10.0.1.1:53 > 10.0.0.9:1000")
+	m := tb.Lookup(reply, at(30.5))
+	tb.Sweep(at(30.5), 0, nil) // removes the five flows last seen at t0
+	if tb.Len() != 5 {
+		t.Fatalf("Len %d, want 5", tb.Len())
+	}
+	got := tb.Advance(m, reply, at(30.5))
+	if !got.Found || got.Dir != Reply || got.State != StateReplied {
+		t.Fatalf("Advance with a stale Match: %+v", got)
+	}
+	for i := range 10 {
+		m := seen(tb, line(i), at(30.9))
+		if want := i%2 == 1; m.Found != want {
+			t.Errorf("flow %d: found %v, want %v", i, m.Found, want)
+		}
+		if i == 9 && m.State != StateReplied {
+			t.Errorf("flow 9 state %v: the stale update went elsewhere", m.State)
+		}
+	}
+}
