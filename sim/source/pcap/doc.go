@@ -79,6 +79,16 @@
 // takes the previous record's. Long gaps (years) are fine: times are int64
 // nanoseconds.
 //
+// # Ownership and limits
+//
+// A Reader is used by one goroutine at a time and starts none. Raw's bytes
+// belong to the Reader and change on the next Next; the engine reads one
+// packet ahead of its verdicts, so to write out dropped packets use
+// WriteFrames with their frame numbers, which re-reads the file. Memory is
+// the 64 KiB read buffer, one record buffer (at most MaxRecord), the
+// decoder's layers and the address map: it does not grow with the capture.
+// GenerateCapture writes the synthetic captures the benchmarks replay.
+//
 // # Errors
 //
 // A truncated or corrupt file ends the stream with a *CaptureError naming
