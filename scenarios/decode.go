@@ -20,7 +20,13 @@ type ParseError struct {
 	File      string
 	Line, Col int
 	Msg       string
+	// Err is the underlying error when another package decided (a
+	// *conntrack.RangeError for a timeout out of range), else nil.
+	Err error
 }
+
+// Unwrap returns e.Err.
+func (e *ParseError) Unwrap() error { return e.Err }
 
 // Error returns "file:line:col: msg".
 func (e *ParseError) Error() string {
@@ -73,6 +79,13 @@ type decoder struct {
 
 func (d *decoder) errAt(n *yaml.Node, format string, args ...any) error {
 	return errorAt(d.file, n, format, args...)
+}
+
+// wrapAt returns err as a *ParseError at node n that unwraps to err.
+func (d *decoder) wrapAt(n *yaml.Node, err error) error {
+	pe := errorAt(d.file, n, "%v", err).(*ParseError)
+	pe.Err = err
+	return pe
 }
 
 func (d *decoder) warn(n *yaml.Node, format string, args ...any) {
@@ -407,12 +420,4 @@ func (d *decoder) portRange(n *yaml.Node, field string) (lo, hi int32, err error
 		return 0, 0, d.errAt(s, "%s: %d-%d runs backwards (from %d to %d)", field, pa, pb, pa, pb)
 	}
 	return int32(pa), int32(pb), nil
-}
-
-// fmtDur formats a duration as seconds for messages ("30s", "432000s").
-func fmtDur(v time.Duration) string {
-	if v%time.Second == 0 {
-		return fmt.Sprintf("%ds", v/time.Second)
-	}
-	return v.String()
 }

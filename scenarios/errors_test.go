@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ctsim/ctsim/conntrack"
 )
 
 // base is a minimal valid network: lines 1–4 of every error case.
@@ -116,6 +118,20 @@ func TestParseErrorsNamePositionAndWhatIsAllowed(t *testing.T) {
 				t.Errorf("got  %s\nwant %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestTimeoutErrorsUnwrapToConntrack checks that a timeout outside AWS's
+// range is conntrack's own *RangeError, with the file's position added
+// (SPEC.md §2.4).
+func TestTimeoutErrorsUnwrapToConntrack(t *testing.T) {
+	_, err := Parse("web.yaml", []byte("hosts: [{name: w, subnet: s, addresses: [10.0.1.10], security_groups: [], conntrack: {udp_timeout: 0.5s}}]\n"))
+	var re *conntrack.RangeError
+	if !errors.As(err, &re) || re.Field != "udp_timeout" || re.AWSName != "UdpTimeout" {
+		t.Fatalf("err = %v, want a *conntrack.RangeError", err)
+	}
+	if want := "web.yaml:1:100: udp_timeout 0.5s is outside 30s–60s (AWS UdpTimeout)"; err.Error() != want {
+		t.Errorf("got %s, want %s", err, want)
 	}
 }
 

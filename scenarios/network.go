@@ -7,6 +7,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/ctsim/ctsim/conntrack"
 	"github.com/ctsim/ctsim/firewall"
 	"github.com/ctsim/ctsim/sim/packet"
 )
@@ -213,7 +214,10 @@ func (d *decoder) timeouts(m *mapping) (firewall.TrackingSpec, error) {
 			return t, err
 		}
 		if dur < r.lo || dur > r.hi {
-			return t, d.errAt(v, "%s %s is outside %s–%s (AWS %s)", r.key, fmtDur(dur), fmtDur(r.lo), fmtDur(r.hi), r.awsName)
+			// conntrack's own error, so the message is the one the
+			// engine would give, now with a position.
+			rerr := &conntrack.RangeError{Field: r.key, Value: dur, Min: r.lo, Max: r.hi, AWSName: r.awsName}
+			return t, d.wrapAt(v, rerr)
 		}
 		switch i {
 		case 0:

@@ -533,7 +533,7 @@ func (p *parser) script(n *yaml.Node, kind string) ([]synth.Step, error) {
 			return nil, err
 		}
 		if len(out) > 0 && st.At < out[len(out)-1].At {
-			return nil, p.errAt(av, "at %s is before the previous step's %s; steps go in time order", fmtDur(st.At), fmtDur(out[len(out)-1].At))
+			return nil, p.errAt(av, "at %s is before the previous step's %s; steps go in time order", packet.FormatSeconds(st.At), packet.FormatSeconds(out[len(out)-1].At))
 		}
 		if v := m.get("from"); v != nil {
 			from, err := p.str(v, "from")
