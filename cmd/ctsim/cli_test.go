@@ -324,8 +324,12 @@ func itoa(n int) string { return strconv.Itoa(n) }
 func TestReplayAccountsForEveryPacket(t *testing.T) {
 	capPath := genCapture(t, 5000, 50)
 	dropped := filepath.Join(t.TempDir(), "dropped.pcap")
-	r := ctsim(t, "replay", capPath, "--scenario", "testdata/replay-web.yaml",
-		"--map", "10.1.0.10=web", "--write-dropped", dropped, "-o", "json")
+	args := []string{"replay", capPath, "--scenario", "testdata/replay-web.yaml", "--write-dropped", dropped, "-o", "json"}
+	for i := 0; i < 50; i++ {
+		// Every IPv4 server of the generated capture becomes web.
+		args = append(args, "--map", "10.1.0."+strconv.Itoa(i)+"=web")
+	}
+	r := ctsim(t, args...)
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
