@@ -224,3 +224,44 @@ func TestDocumentedErrorsAreTested(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParseLibrary parses every built-in scenario once per iteration.
+func BenchmarkParseLibrary(b *testing.B) {
+	var srcs [][]byte
+	for _, n := range BuiltinNames() {
+		src, err := BuiltinSource(n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		srcs = append(srcs, src)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for i, src := range srcs {
+			if _, err := Parse(libraryOrder[i]+".yaml", src); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkRunLibrary runs every built-in scenario (with its expectation
+// checks) once per iteration.
+func BenchmarkRunLibrary(b *testing.B) {
+	var list []*Scenario
+	for _, n := range BuiltinNames() {
+		s, err := Builtin(n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		list = append(list, s)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, s := range list {
+			if _, err := s.Run(RunOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
