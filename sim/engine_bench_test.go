@@ -23,13 +23,23 @@ func benchQueue(b *testing.B, n int) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	c0 := processCPU()
 	for i := 0; i < b.N; i++ {
 		ev, _ := q.Pop()
 		q.Schedule(ev.at+incs[i&1023], evTest, 0)
 	}
 	b.StopTimer()
+	report(b, c0, "events")
+}
+
+// report adds throughput metrics: per wall second ("events/s") and per
+// CPU second of the process ("events/cpu-s").
+func report(b *testing.B, cpu0 time.Duration, unit string) {
 	if s := b.Elapsed().Seconds(); s > 0 {
-		b.ReportMetric(float64(b.N)/s, "events/s")
+		b.ReportMetric(float64(b.N)/s, unit+"/s")
+	}
+	if c := (processCPU() - cpu0).Seconds(); cpu0 != 0 && c > 0 {
+		b.ReportMetric(float64(b.N)/c, unit+"/cpu-s")
 	}
 }
 
@@ -62,6 +72,7 @@ func BenchmarkStep(b *testing.B) {
 	p := pkt(0, "tcp 10.0.1.10:50000 > 10.0.2.20:443 P.")
 	b.ReportAllocs()
 	b.ResetTimer()
+	c0 := processCPU()
 	for i := 0; i < b.N; i++ {
 		p.At += Time(time.Microsecond)
 		if out := e.Step(&p); !out.Forwarded {
@@ -69,9 +80,7 @@ func BenchmarkStep(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	if s := b.Elapsed().Seconds(); s > 0 {
-		b.ReportMetric(float64(b.N)/s, "packets/s")
-	}
+	report(b, c0, "packets")
 }
 
 // genSource generates n packets over flows concurrent TCP flows between
@@ -82,6 +91,8 @@ type genSource struct {
 	at          Time
 }
 
+var genClient, genServer = ip("10.0.1.10"), ip("10.0.2.20")
+
 func (g *genSource) Next(p *Packet) (bool, error) {
 	if g.i >= g.n {
 		return false, nil
@@ -91,7 +102,7 @@ func (g *genSource) Next(p *Packet) (bool, error) {
 	g.i++
 	g.at += Time(time.Microsecond)
 	*p = Packet{At: g.at, Proto: 6, Length: 100,
-		Src: ip("10.0.1.10"), Dst: ip("10.0.2.20"), SrcPort: uint16(1024 + f), DstPort: 443}
+		Src: genClient, Dst: genServer, SrcPort: uint16(1024 + f), DstPort: 443}
 	switch {
 	case round == 0:
 		p.Flags = 2 // SYN
@@ -123,11 +134,10 @@ func BenchmarkRun(b *testing.B) {
 	src.n += src.i
 	e.AddSource(src)
 	b.ResetTimer()
+	c0 := processCPU()
 	if err := e.run(Never); err != nil {
 		b.Fatal(err)
 	}
 	b.StopTimer()
-	if s := b.Elapsed().Seconds(); s > 0 {
-		b.ReportMetric(float64(b.N)/s, "packets/s")
-	}
+	report(b, c0, "packets")
 }
