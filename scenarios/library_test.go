@@ -265,3 +265,27 @@ func BenchmarkRunLibrary(b *testing.B) {
 		}
 	}
 }
+
+// TestEveryKeyIsDocumented checks that docs/scenario-format.md mentions
+// every key the parser accepts, so the reference stays complete.
+func TestEveryKeyIsDocumented(t *testing.T) {
+	doc := readDoc(t)
+	lists := [][]string{topKeys, optionsKeys, vpcKeys, subnetKeys, hostKeys, conntrackKeys, prefixKeys,
+		sgKeys, sgRuleKeys, aclKeys, entryKeys, flowKeys, stepKeys, changeKeys, expectKeys, matchKeys,
+		whereKeys, counterKeys, filters, trackings, Services}
+	for _, kind := range trafficKinds {
+		lists = append(lists, kindKeys[kind])
+	}
+	for _, list := range lists {
+		for _, k := range list {
+			if !strings.Contains(doc, "`"+k+"`") {
+				t.Errorf("key %q is not documented", k)
+			}
+		}
+	}
+	for _, name := range []string{"dns", "ntp", "snmp", "syslog"} {
+		if _, ok := udpApps[name]; !ok || !strings.Contains(doc, "`"+name+"`") {
+			t.Errorf("udp app %q: known %v, documented %v", name, ok, strings.Contains(doc, "`"+name+"`"))
+		}
+	}
+}
