@@ -119,9 +119,9 @@ type Expiry struct {
 //     (Match.Expired, Match.ExpiredAt);
 //   - incrementally, by Sweep, which visits a bounded number of slots per
 //     call from a round-robin cursor;
-//   - by Insert when the allowance is used up: it scans for expired
-//     entries before refusing a new one, so an expired entry never costs a
-//     connection (these expiries are handed out by the next Sweep).
+//   - by Insert (and Full) when the allowance is used up: it scans for
+//     expired entries before refusing a new one, so an expired entry never
+//     costs a connection (these expiries are handed out by the next Sweep).
 //
 // Tracked entries are counted against Config.Allowance until removed.
 // Untracked flows (SPEC.md §2.2) must not be inserted: they use no entry
