@@ -128,7 +128,7 @@ func (p *parser) synthError(err error, kindNodes map[string]*mapping) error {
 	if i := strings.IndexAny(key, ".["); i >= 0 {
 		key = key[:i]
 	}
-	if key == "client" && m.what[:len("icmp_error")] == "icmp_error" {
+	if key == "client" && strings.HasPrefix(m.what, "icmp_error") {
 		key = "from"
 	}
 	if v := m.get(key); v != nil {
