@@ -17,8 +17,6 @@ type RunOptions struct {
 	// Seed, when non-nil, replaces the scenario's seed.
 	Seed *uint64
 	// Explain keeps every packet's trace in the Result (sim.Options.Explain).
-	// Traces are collected anyway to explain failed expectations; without
-	// Explain they are dropped from the Result afterwards.
 	Explain bool
 	// Replay marks packets that would never have been sent
 	// (sim.Options.Replay); set it when ExtraSources hold a capture.
@@ -47,9 +45,32 @@ type Outcome struct {
 // Run builds a sim engine for s, adds its seeded traffic (and any extra
 // sources), schedules its changes, runs it and checks its expectations.
 // The same scenario and options give an identical Outcome.
+//
+// Traces of failed expectations (CheckResult.Trace) need per-packet
+// records. Without RunOptions.Explain, Run keeps none the first time; when
+// an expectation fails it runs the scenario again with records, which gives
+// the same result because runs are deterministic. Extra sources (a capture)
+// cannot be read twice, so with ExtraSources and without Explain failed
+// checks carry no trace.
 func (s *Scenario) Run(opt RunOptions) (*Outcome, error) {
+	out, err := s.run(opt, opt.Explain)
+	if err != nil || out.Passed || opt.Explain || len(opt.ExtraSources) > 0 {
+		return out, err
+	}
+	traced, err := s.run(opt, true)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out.Checks {
+		out.Checks[i].Trace = traced.Checks[i].Trace
+	}
+	return out, nil
+}
+
+// run is one simulation; explain keeps per-packet records.
+func (s *Scenario) run(opt RunOptions, explain bool) (*Outcome, error) {
 	so := s.Options
-	so.Explain = opt.Explain || len(s.Expectations) > 0
+	so.Explain = explain
 	so.Replay = so.Replay || opt.Replay
 	e, err := sim.New(s.Inventory, so)
 	if err != nil {
@@ -90,9 +111,6 @@ func (s *Scenario) Run(opt RunOptions) (*Outcome, error) {
 		if !c.Passed {
 			out.Passed = false
 		}
-	}
-	if !opt.Explain {
-		res.Packets = nil
 	}
 	return out, nil
 }

@@ -120,12 +120,17 @@ func TestRunOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.Expectations = []Expectation{{Flow: "outside", Verdict: "dropped", Max: -1}}
 	out, err = s.Run(RunOptions{NoTraffic: true, ExtraSources: []packet.Source{g}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(out.Result.Flows) != 1 || out.Result.Flows[0].Name != "outside" {
 		t.Errorf("extra source only: flows %+v", out.Result.Flows)
+	}
+	// A capture cannot be read twice: a failed check has no trace then.
+	if c := out.Checks[0]; c.Passed || c.Flow == 0 || c.Trace != nil || out.Result.Packets != nil {
+		t.Errorf("check with an extra source: %+v", c)
 	}
 }
 
