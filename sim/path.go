@@ -244,7 +244,7 @@ func (e *Engine) sgDecide(f *iface, dir firewall.Direction, q *Packet, fl *flowS
 		return true, clsUntracked
 	}
 	if e.opt.NoStateOnLaterDrop && dir == firewall.Egress {
-		if tbl.Available() == 0 {
+		if tbl.Full(e.now) {
 			tbl.Insert(q, e.now, e.gen) // fails and counts the drop
 			st.Action, st.Reason = firewall.Deny, firewall.ReasonAllowanceExceeded
 			e.push(st)

@@ -369,3 +369,20 @@ func TestNATGatewayHopMeetsItsSubnetACL(t *testing.T) {
 		t.Errorf("reply dropped at %s %s, want s2 outbound (no return rule to the instance)", d.Where, d.Direction)
 	}
 }
+
+// TestDeferredStateRespectsTheAllowance: with NoStateOnLaterDrop the
+// allowance is still enforced at the egress step, and an expired entry does
+// not count against it (SPEC.md §2.6).
+func TestDeferredStateRespectsTheAllowance(t *testing.T) {
+	e := dnsWorld().engine(t, Options{NoStateOnLaterDrop: true, Allowance: 1})
+	script(t, e, []step{
+		{0, "udp 10.0.1.10:40001 > 192.0.2.53:53", true, firewall.ReasonSGRule, "a", 0},
+		{1, "udp 10.0.1.10:40002 > 192.0.2.53:53", false, firewall.ReasonAllowanceExceeded, "a", 0},
+		{1.5, "udp 192.0.2.53:53 > 10.0.1.10:40001", true, firewall.ReasonTracked, "a", 0},
+		// 30 s after its last packet the first entry has expired.
+		{31.5, "udp 10.0.1.10:40003 > 192.0.2.53:53", true, firewall.ReasonSGRule, "a", 0},
+	})
+	if st := e.Result().Interfaces[0]; st.AllowanceExceeded != 1 || st.Inserted != 2 {
+		t.Errorf("stats %+v, want 1 exceeded and 2 inserted", st)
+	}
+}
