@@ -325,9 +325,9 @@ func TestReplayAccountsForEveryPacket(t *testing.T) {
 	capPath := genCapture(t, 5000, 50)
 	dropped := filepath.Join(t.TempDir(), "dropped.pcap")
 	args := []string{"replay", capPath, "--scenario", "testdata/replay-web.yaml", "--write-dropped", dropped, "-o", "json"}
-	for i := 0; i < 50; i++ {
+	for i := 1; i <= 50; i++ {
 		// Every IPv4 server of the generated capture becomes web.
-		args = append(args, "--map", "10.1.0."+strconv.Itoa(i)+"=web")
+		args = append(args, "--map", "172.16.0."+strconv.Itoa(i)+"=web")
 	}
 	r := ctsim(t, args...)
 	if r.code != 0 {

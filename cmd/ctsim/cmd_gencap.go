@@ -23,16 +23,16 @@ func gencapCommand() *command {
 		short:  "write a generated capture for timing replay (benchmarks)",
 		hidden: true,
 		long: `Writes a classic pcap (nanosecond, Ethernet) of --packets packets over --flows
-flows: 3/4 TCP and 1/4 UDP, 1 in 8 over IPv6, clients in 10.0.0.0/16 (fd00::/64),
-servers in 10.1.0.0/16 (fd01::/64) on ports 443, 80, 53 and 123, packets 1–20 µs
-apart. The same flags give the same bytes. Used to time the whole-process
+flows: 3/4 TCP and 1/4 UDP, 1 in 8 over IPv6; flow i's client is 10.0.0.0/8 + i+1
+(fd00::/64 + i+1), its server one of 4096 in 172.16.0.0/16 (fd01::/64), on ports
+443, 80, 53 and 123; packets 1–20 µs apart. The same flags give the same bytes. Used to time the whole-process
 replay, for example with hyperfine.`,
 		example: `  ctsim gencap /tmp/big.pcap --packets 2000000 --flows 65536 --seed 1
   time ctsim replay /tmp/big.pcap --scenario bench.yaml -o json > /dev/null`,
 		flags: func(fs *pflag.FlagSet) any {
 			o := &gencapOpts{}
 			fs.IntVar(&o.packets, "packets", 1000000, "number of packets")
-			fs.IntVar(&o.flows, "flows", 10000, "number of flows (at most 65535)")
+			fs.IntVar(&o.flows, "flows", 10000, "number of flows (at most 16777215)")
 			fs.Uint64Var(&o.seed, "seed", 1, "random seed")
 			return o
 		},
