@@ -59,8 +59,11 @@ type flowState struct {
 	blockedFirst bool
 	hasDrop      bool
 	drop         Drop
-	// hintCtx is what the hint of the first drop needs beyond its Step.
+	// dropPacket and dropRules are what the hint of the first drop needs
+	// beyond its Step: the packet as the filters saw it and the rules in
+	// force then (a later change must not rewrite the explanation).
 	dropPacket Packet
+	dropRules  *firewall.RuleSet
 
 	// expiredAt[side] is when the conntrack entry of this flow on the
 	// initiator's (0) or responder's (1) interface was swept, or 0.

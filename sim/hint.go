@@ -17,7 +17,7 @@ func (e *Engine) hint(fl *flowState) string {
 	p := &fl.dropPacket
 	switch st.Reason {
 	case firewall.ReasonNACLDefaultDeny, firewall.ReasonNACLDeny:
-		return e.naclHint(st, p)
+		return e.naclHint(st, p, fl.dropRules)
 	case firewall.ReasonSGNoRule:
 		return e.sgHint(st, p)
 	case firewall.ReasonTrackingExpired:
@@ -42,8 +42,9 @@ func (e *Engine) hint(fl *flowState) string {
 }
 
 // naclHint explains a network ACL drop; for a reply to an ephemeral port it
-// names the client's OS range and the allow rules that miss the port.
-func (e *Engine) naclHint(st *Step, p *Packet) string {
+// names the client's OS range and the allow rules that miss the port, as
+// they stood in rs, the rules in force at the drop.
+func (e *Engine) naclHint(st *Step, p *Packet, rs *firewall.RuleSet) string {
 	dir := naclDir(st.Direction == firewall.Egress)
 	acl := st.Rule.Filter
 	var b strings.Builder
@@ -77,7 +78,7 @@ func (e *Engine) naclHint(st *Step, p *Packet) string {
 	} else {
 		fmt.Fprintf(&b, "%s to port %d matches no %s rule of %s", packet.ProtoName(p.Proto), port, dir, acl)
 	}
-	if n := e.rs.NACL(acl); n != nil {
+	if n := rs.NACL(acl); n != nil {
 		// Name the allow rules of the packet's protocol and family that
 		// miss it: by port (the usual ephemeral-port mistake) or by peer.
 		peer := p.Src

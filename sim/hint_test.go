@@ -129,3 +129,22 @@ func TestHintsForReplayReasons(t *testing.T) {
 		t.Errorf("dropped by %+v lacks replay:never_sent", r.Summary.DroppedBy)
 	}
 }
+
+// TestHintQuotesTheRulesInForceAtTheDrop: a later change that fixes the
+// rule does not rewrite the explanation of an earlier drop.
+func TestHintQuotesTheRulesInForceAtTheDrop(t *testing.T) {
+	w := openSG(newWorld()).acl(nacl35()...).host("web", "s1", []string{"10.0.1.10"}, "sg-open").
+		host("xp", "", []string{"198.51.100.7"}).edit(func(in *firewall.Interface) { in.OS = "windows-xp" })
+	e := w.engine(t, Options{})
+	if err := e.Schedule(sec(5), Change{Kind: ReplaceNACLEntry, ACL: "acl-1", Entry: nacl(140, "out", "allow", "tcp", 1024, 65535, "0.0.0.0/0")}); err != nil {
+		t.Fatal(err)
+	}
+	e.AddSource(&sliceSource{pkts: packets("0 tcp 198.51.100.7:1031 > 10.0.1.10:80 S", "0.01 tcp 10.0.1.10:80 > 198.51.100.7:1031 S.", "6 tcp 198.51.100.7:1032 > 10.0.1.10:80 S")})
+	r, err := e.Run(Never)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := r.Flows[0].Hint; !strings.Contains(h, "rule 140 allows tcp 32768-65535") {
+		t.Errorf("hint %q should quote rule 140 as it was at the drop", h)
+	}
+}

@@ -362,6 +362,7 @@ func (e *Engine) finish(q *Packet, fi int32, back, forwarded bool, cls uint8) Pa
 			fl.hasDrop = true
 			fl.drop = Drop{Packet: fl.n, Frame: q.Frame, At: Timestamp(e.now), Back: back, Step: last}
 			fl.dropPacket = *q
+			fl.dropRules = e.rs
 		}
 		if fl.n == 1 {
 			fl.blockedFirst = true
