@@ -19,7 +19,11 @@ func (e *Engine) hint(fl *flowState) string {
 	case firewall.ReasonNACLDefaultDeny, firewall.ReasonNACLDeny:
 		return e.naclHint(st, p, fl.dropRules)
 	case firewall.ReasonSGNoRule:
-		return e.sgHint(st, p)
+		h := e.sgHint(st, p)
+		if fl.class&clsUntracked != 0 && fl.drop.Packet > 1 {
+			h += "; the flow was untracked (all-open rules both ways), so it was judged by the rules on every packet and cut as soon as the rule that allowed it went (CT7)"
+		}
+		return h
 	case firewall.ReasonTrackingExpired:
 		return e.expiredHint(st, p)
 	case firewall.ReasonAllowanceExceeded:

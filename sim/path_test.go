@@ -37,6 +37,9 @@ func TestRuleChangeCutsUntrackedFlowAtOnce(t *testing.T) {
 	if len(r.Changes) != 2 || r.Changes[1].Generation != 3 {
 		t.Fatalf("changes %+v, want two, the last at generation 3", r.Changes)
 	}
+	if h := r.Flows[0].Hint; !strings.Contains(h, "the flow was untracked") {
+		t.Errorf("hint %q should say the untracked flow was cut", h)
+	}
 	if !strings.Contains(r.Changes[0].Description, "remove sg-ex ingress rule http4: tcp 80 from 0.0.0.0/0") {
 		t.Errorf("description %q", r.Changes[0].Description)
 	}
