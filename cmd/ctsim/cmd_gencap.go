@@ -11,9 +11,10 @@ import (
 )
 
 type gencapOpts struct {
-	packets int
-	flows   int
-	seed    uint64
+	packets  int
+	flows    int
+	seed     uint64
+	scenario string
 }
 
 func gencapCommand() *command {
@@ -27,13 +28,14 @@ flows: 3/4 TCP and 1/4 UDP, 1 in 8 over IPv6; flow i's client is 10.0.0.0/8 + i+
 (fd00::/64 + i+1), its server one of 4096 in 172.16.0.0/16 (fd01::/64), on ports
 443, 80, 53 and 123; packets 1–20 µs apart. The same flags give the same bytes. Used to time the whole-process
 replay, for example with hyperfine.`,
-		example: `  ctsim gencap /tmp/big.pcap --packets 2000000 --flows 65536 --seed 1
-  time ctsim replay /tmp/big.pcap --scenario bench.yaml -o json > /dev/null`,
+		example: `  ctsim gencap /tmp/big.pcap --packets 2000000 --flows 131072 --scenario /tmp/bench.yaml
+  time ctsim replay /tmp/big.pcap --scenario /tmp/bench.yaml -o json > /dev/null`,
 		flags: func(fs *pflag.FlagSet) any {
 			o := &gencapOpts{}
 			fs.IntVar(&o.packets, "packets", 1000000, "number of packets")
 			fs.IntVar(&o.flows, "flows", 10000, "number of flows (at most 16777215)")
 			fs.Uint64Var(&o.seed, "seed", 1, "random seed")
+			fs.StringVar(&o.scenario, "scenario", "", "also write the scenario the capture meets to `FILE` (two SGs, two NACLs, every client and server an address of one ENI)")
 			return o
 		},
 		run: func(e *env, opts any, args []string) error {
@@ -59,6 +61,12 @@ replay, for example with hyperfine.`,
 				return err
 			}
 			fmt.Fprintf(e.stderr, "wrote %s: %d packets, %d flows, seed %d\n", args[0], o.packets, o.flows, o.seed)
+			if o.scenario != "" {
+				if err := os.WriteFile(o.scenario, benchScenario(o.flows), 0o644); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stderr, "wrote %s: the scenario it meets\n", o.scenario)
+			}
 			return nil
 		},
 	}
