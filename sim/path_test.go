@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -388,4 +389,23 @@ func TestDeferredStateRespectsTheAllowance(t *testing.T) {
 	if st := e.Result().Interfaces[0]; st.AllowanceExceeded != 1 || st.Inserted != 2 {
 		t.Errorf("stats %+v, want 1 exceeded and 2 inserted", st)
 	}
+}
+
+// TestEgressOnlyGatewayTracksIPv6: with an egress-only internet gateway in
+// the VPC, IPv6 flows between an instance and the internet pass through it
+// and are always tracked (SPEC.md §2.3, §6), while IPv4 flows of the same
+// all-open instance through the internet gateway stay untracked.
+func TestEgressOnlyGatewayTracksIPv6(t *testing.T) {
+	w := newWorld().
+		sg("sg-all", []firewall.SGRule{sgr("in4", "tcp", 0, 65535, "0.0.0.0/0"), sgr("in6", "tcp", 0, 65535, "::/0")},
+			[]firewall.SGRule{sgr("out4", "-1", 0, 0, "0.0.0.0/0"), sgr("out6", "-1", 0, 0, "::/0")}).
+		host("a", "s1", []string{"10.0.1.10", "2001:db8:0:1::10"}, "sg-all").
+		edit(func(in *firewall.Interface) { in.PublicAddrs = []netip.Addr{ip("203.0.113.10")} }).
+		host("eigw", "s2", []string{"2001:db8:0:2::1"}).edit(func(in *firewall.Interface) { in.Service = "egress-only-internet-gateway" })
+	w.inv.Subnets[1].IPv6CIDR = pfx("2001:db8:0:2::/64")
+	script(t, w.engine(t, Options{}), []step{
+		{0, "tcp [2001:db8:0:1::10]:50000 > [2001:db8:ffff::80]:443 S", true, firewall.ReasonSGRule, "a", 0},
+		{0, "tcp [2001:db8:ffff::80]:443 > [2001:db8:0:1::10]:50000 S.", true, firewall.ReasonTracked, "a", 0},
+		{0, "tcp 10.0.1.10:50001 > 192.0.2.80:443 S", true, firewall.ReasonSGRuleUntracked, "a", 0},
+	})
 }
