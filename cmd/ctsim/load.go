@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -125,11 +124,4 @@ func hasTopLevelKey(data []byte, key string) bool {
 		}
 	}
 	return false
-}
-
-// writeAll writes s to w; a failed write to stdout (a closed pipe) is an
-// error like any other.
-func writeAll(w io.Writer, s string) error {
-	_, err := io.WriteString(w, s)
-	return err
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -223,14 +222,4 @@ func printCommandHelp(w io.Writer, c *command) {
 		b.WriteString("\nExamples:\n" + strings.TrimRight(c.example, "\n") + "\n")
 	}
 	io.WriteString(w, b.String())
-}
-
-// sortedKeys returns m's keys in order; output never ranges over a map.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

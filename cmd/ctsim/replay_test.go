@@ -28,7 +28,7 @@ func TestReplayLoopDoesNotAllocatePerPacket(t *testing.T) {
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	eng, err := sim.New(benchInventory(64), sim.Options{Replay: true})
+	eng, err := sim.New(benchInventory(t, 64), sim.Options{Replay: true})
 	if err != nil {
 		t.Fatal(err)
 	}
