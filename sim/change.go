@@ -191,6 +191,7 @@ func (e *Engine) subnetIndex(id string) int {
 // the inventory is left as it was.
 func (e *Engine) apply(i int) error {
 	pc := &e.changes[i]
+	pc.done = true
 	c := &pc.c
 	desc, err := e.edit(c)
 	if err != nil {

@@ -63,6 +63,8 @@ type sourceState struct {
 type pendingChange struct {
 	at, effective Time
 	c             Change
+	seq           uint64 // the queue's handle
+	done          bool   // applied or cancelled
 }
 
 // New builds an engine for inv: it copies inv (later changes to the caller's
@@ -241,9 +243,23 @@ func (e *Engine) Schedule(at Time, c Change) error {
 	if c.Kind.isNACL() {
 		eff = at.Add(e.opt.NACLPropagationDelay)
 	}
-	e.changes = append(e.changes, pendingChange{at: at, effective: eff, c: c})
-	e.q.Schedule(eff, evChange, int32(len(e.changes)-1))
+	seq := e.q.Schedule(eff, evChange, int32(len(e.changes)))
+	e.changes = append(e.changes, pendingChange{at: at, effective: eff, c: c, seq: seq})
 	return nil
+}
+
+// Cancel cancels the first change equal to c scheduled at time at that has
+// not taken effect yet, and reports whether there was one.
+func (e *Engine) Cancel(at Time, c Change) bool {
+	for i := range e.changes {
+		pc := &e.changes[i]
+		if pc.at == at && pc.c == c && !pc.done {
+			pc.done = true
+			e.q.Cancel(pc.seq)
+			return true
+		}
+	}
+	return false
 }
 
 // Now returns the engine's virtual time: that of the last packet or event

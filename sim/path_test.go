@@ -409,3 +409,26 @@ func TestEgressOnlyGatewayTracksIPv6(t *testing.T) {
 		{0, "tcp 10.0.1.10:50001 > 192.0.2.80:443 S", true, firewall.ReasonSGRuleUntracked, "a", 0},
 	})
 }
+
+// TestCancelledChangeNeverApplies: Cancel removes a pending change; a change
+// that already took effect cannot be cancelled.
+func TestCancelledChangeNeverApplies(t *testing.T) {
+	e := t1().engine(t, Options{})
+	c := Change{Kind: RemoveSGRule, Group: "sg-ex", Direction: firewall.Ingress, RuleID: "http4"}
+	for _, at := range []float64{1, 5} {
+		if err := e.Schedule(sec(at), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !e.Cancel(sec(5), c) || e.Cancel(sec(5), c) || e.Cancel(sec(7), c) {
+		t.Fatal("Cancel should succeed once for the change at 5s and never for 7s")
+	}
+	e.Step(ptr(pkt(2, "udp 198.51.100.1:1 > 192.0.2.1:1")))
+	if e.Cancel(sec(1), c) {
+		t.Error("cancelled a change that already took effect")
+	}
+	e.Step(ptr(pkt(6, "udp 198.51.100.1:1 > 192.0.2.1:1")))
+	if r := e.Result(); len(r.Changes) != 1 || e.Err() != nil {
+		t.Errorf("applied %d changes (err %v), want 1", len(r.Changes), e.Err())
+	}
+}
