@@ -272,6 +272,7 @@ func TestDocumentedErrors(t *testing.T) {
 		{"aws and terraform", []string{"run", "testdata/replay-web.yaml", "--aws", ".", "--terraform", "x"}, 2, "ctsim: give --aws or --terraform, not both"},
 		{"aws dir missing", []string{"run", "testdata/replay-web.yaml", "--aws", "no-such-dir"}, 2, "ctsim: --aws no-such-dir: no such file or directory"},
 		{"aws without scenario", []string{"run", "--aws", "."}, 2, "ctsim: --aws/--terraform need a scenario FILE"},
+		{"aws with a scenario that imports", []string{"run", "testdata/with-rules.yaml", "--aws", "testdata"}, 2, "ctsim: --aws: testdata/with-rules.yaml already imports its rules (rules: key); use one or the other"},
 		{"scenarios show without name", []string{"scenarios", "show"}, 2, "ctsim: scenarios show needs exactly one NAME"},
 		{"scenarios show unknown", []string{"scenarios", "show", "nope"}, 2, `ctsim: no built-in scenario "nope"`},
 		{"scenarios bad argument", []string{"scenarios", "frob"}, 2, `ctsim: unexpected argument "frob"`},
@@ -332,6 +333,9 @@ func TestReplayAccountsForEveryPacket(t *testing.T) {
 	r := ctsim(t, args...)
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if r.stderr != "" {
+		t.Errorf("stderr is not a terminal, yet replay wrote to it: %q", r.stderr)
 	}
 	var doc struct {
 		Capture captureJSON `json:"capture"`
@@ -558,5 +562,44 @@ func TestRulesShowTerraform(t *testing.T) {
 	}
 	if !strings.Contains(r.stderr, "ctsim: warning: ") || !strings.Contains(r.stderr, "unsupported resource type aws_lb") {
 		t.Errorf("importer warnings not on stderr: %q", r.stderr)
+	}
+}
+
+// TestTestWithTerraformPlan checks `ctsim test FILE --terraform PLAN`: the
+// scenario names the plan's resources, and the plan's network ACL, which
+// has no inbound rule for SSH from the bastion's subnet, fails the
+// expectation with exit 1 and names the "*" rule (issue 5, the CI use).
+func TestTestWithTerraformPlan(t *testing.T) {
+	plan := filepath.Join(repoRoot(t), "firewall", "tfplan", "testdata", "web.plan.json")
+	if _, err := os.Stat(plan); err != nil {
+		t.Skipf("no tfplan fixture at %s", plan)
+	}
+	r := ctsim(t, "test", "testdata/plan-traffic.yaml", "--terraform", plan)
+	if r.code != exitFail {
+		t.Fatalf("exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"FAIL plan-traffic #1 (testdata/plan-traffic.yaml:7:5): admin-ssh allowed",
+		"nacl inbound: deny by aws_network_acl.private rule * deny all"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if !strings.Contains(r.stderr, "ctsim: warning: ") {
+		t.Errorf("the plan's assumptions are not reported on stderr: %q", r.stderr)
+	}
+}
+
+// TestReplayExplainShowsFrameNumbers checks replay --explain: the trace
+// names each packet's Wireshark frame number (issue 4).
+func TestReplayExplainShowsFrameNumbers(t *testing.T) {
+	capPath := genCapture(t, 50, 3)
+	r := ctsim(t, "replay", capPath, "--scenario", "testdata/replay-web.yaml", "--explain")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"packet 1 (frame 1),", "packet 50 (frame 50),", "Every packet is accounted for: 50 read"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("replay --explain lacks %q", want)
+		}
 	}
 }
