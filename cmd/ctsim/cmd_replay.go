@@ -385,7 +385,11 @@ func newProgress(e *env, path string) *progress {
 
 func (p *progress) tick(rd *pcap.Reader) {
 	now := time.Now()
-	if now.Sub(p.last) < 250*time.Millisecond {
+	every := p.e.progressEvery
+	if every == 0 {
+		every = 250 * time.Millisecond
+	}
+	if now.Sub(p.last) < every {
 		return
 	}
 	p.last = now

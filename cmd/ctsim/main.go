@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -39,6 +40,9 @@ type env struct {
 	stdoutTTY bool
 	stderrTTY bool
 	getenv    func(string) string
+	// progressEvery is how often replay's progress line is redrawn on a
+	// terminal; 0 means every 250 ms (tests set it below zero: always).
+	progressEvery time.Duration
 }
 
 // isTerminal reports whether f is a character device (a terminal).

@@ -110,3 +110,31 @@ func FuzzScenarioArgument(f *testing.F) {
 }
 
 func netipParse(s string) (netip.Addr, error) { return netip.ParseAddr(s) }
+
+// TestReplayProgressOnlyOnATerminal checks the progress line: written to
+// stderr when it is a terminal (packets/s and % of the file), erased at the
+// end, and absent otherwise (issue 4: "nothing in CI logs").
+func TestReplayProgressOnlyOnATerminal(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.pcap")
+	var buf bytes.Buffer
+	if err := pcap.GenerateCapture(&buf, 10000, 10, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tty := range []bool{true, false} {
+		var out, errb bytes.Buffer
+		e := &env{stdout: &out, stderr: &errb, stderrTTY: tty, progressEvery: -1, getenv: func(string) string { return "" }}
+		if code := run(e, []string{"replay", path, "--scenario", "testdata/replay-web.yaml", "-o", "csv"}); code != 0 {
+			t.Fatalf("exit %d: %s", code, errb.String())
+		}
+		got := errb.String()
+		if tty && (!strings.Contains(got, "\rreplay: 8192 packets, ") || !strings.Contains(got, "% of file") || !strings.HasSuffix(got, "\r\x1b[K")) {
+			t.Errorf("terminal: progress %q", got)
+		}
+		if !tty && got != "" {
+			t.Errorf("not a terminal: stderr %q", got)
+		}
+	}
+}
