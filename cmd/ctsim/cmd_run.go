@@ -166,8 +166,9 @@ func resultDocument(f format, cmd string, info scenarioJSON, res *sim.Result, ex
 		}
 		return d
 	case fmtMarkdown:
+		// The trace reads best as text: a code block.
 		if explain {
-			d.Sections = append(d.Sections, traceSection(res.Packets, res.Flows))
+			d.Text = traceLines(res.Packets, res.Flows)
 		}
 	default:
 		if explain {
