@@ -131,7 +131,7 @@ func flowsSection(flows []sim.Flow) section {
 		Title:   "Flows",
 		Columns: flowColumns,
 		Rows:    rows,
-		Wrap:    map[int]int{4: 12, 5: wrapRule, 6: wrapHint},
+		Wrap:    map[int]int{4: 14, 5: wrapRule, 6: wrapHint},
 		Color:   map[int]func(string) string{4: verdictColor},
 	}
 }
