@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // RuleSet is a compiled, immutable Inventory: every security group on its
@@ -341,8 +342,8 @@ func (c *compiler) checkSGRule(ck checker, r *SGRule) {
 	case peers > 1:
 		ck.bad("cidr", "rule has %d peers; give exactly one of cidr, group or prefix_list (split the rule)", peers)
 	}
-	if len(r.Description) > maxDescription {
-		ck.bad("description", "description is %d characters long; at most %d are allowed", len(r.Description), maxDescription)
+	if n := utf8.RuneCountInString(r.Description); n > maxDescription {
+		ck.bad("description", "description is %d characters long; at most %d are allowed", n, maxDescription)
 	}
 	if !ck.protocol(r.Protocol) || r.Protocol == ProtoAll {
 		return

@@ -181,6 +181,10 @@ func TestCompileAcceptsQuotaEdges(t *testing.T) {
 	}
 	mustCompile(t, inv)
 
+	// SPEC §1.1: descriptions are limited to 255 characters, not bytes.
+	inv.SecurityGroups[0].Ingress[0].Description = strings.Repeat("é", 255)
+	mustCompile(t, inv)
+
 	for i := 4; i < 15; i++ {
 		id := fmt.Sprintf("sg-%d", i)
 		inv.SecurityGroups = append(inv.SecurityGroups, SecurityGroup{ID: id})
