@@ -39,7 +39,9 @@ type Engine struct {
 	sweepBuf  []conntrack.Expiry
 
 	flows   []flowState
-	flowIdx map[flowKey]int32
+	flowIdx flowTable
+	drops   []flowDrop
+	namers  []FlowNamer
 	frags   map[fragKey]fragState
 
 	steps   []Step
@@ -53,7 +55,7 @@ type Engine struct {
 // sourceState is a source with its next packet read ahead.
 type sourceState struct {
 	src   packet.Source
-	namer FlowNamer
+	namer int16 // index in Engine.namers, or -1
 	next  Packet
 	ok    bool // next holds a packet
 	done  bool
@@ -74,12 +76,11 @@ type pendingChange struct {
 // Tracking). Errors name the object and its origin.
 func New(inv firewall.Inventory, opt Options) (*Engine, error) {
 	e := &Engine{
-		opt:     opt,
-		lim:     opt.Limits,
-		inv:     cloneInventory(&inv),
-		flowIdx: make(map[flowKey]int32),
-		frags:   make(map[fragKey]fragState),
-		steps:   make([]Step, 0, 16),
+		opt:   opt,
+		lim:   opt.Limits,
+		inv:   cloneInventory(&inv),
+		frags: make(map[fragKey]fragState),
+		steps: make([]Step, 0, 16),
 	}
 	if e.lim == (firewall.Limits{}) {
 		e.lim = firewall.DefaultLimits()
@@ -220,8 +221,11 @@ func (e *Engine) compile() error {
 // different sources at the same time are taken in the order the sources
 // were added. A source implementing FlowNamer names the flows it starts.
 func (e *Engine) AddSource(src packet.Source) {
-	s := sourceState{src: src}
-	s.namer, _ = src.(FlowNamer)
+	s := sourceState{src: src, namer: -1}
+	if n, ok := src.(FlowNamer); ok && len(e.namers) < 1<<15-1 {
+		s.namer = int16(len(e.namers))
+		e.namers = append(e.namers, n)
+	}
 	e.sources = append(e.sources, s)
 }
 
@@ -380,7 +384,7 @@ func (e *Engine) runEvent(ev event) {
 // (new flows grow the flow table). p is not modified.
 func (e *Engine) Step(p *Packet) PacketOutcome {
 	e.advance(p.At)
-	return e.process(p, nil)
+	return e.process(p, -1)
 }
 
 // Options configure an Engine. The zero Options are AWS's defaults: the AWS

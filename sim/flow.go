@@ -1,35 +1,74 @@
 package sim
 
 import (
+	"encoding/binary"
+	"math/bits"
+	"net/netip"
+
 	"github.com/ctsim/ctsim/firewall"
 	"github.com/ctsim/ctsim/sim/packet"
 )
 
 // flowKey identifies a flow in both directions: the tuple normalised so that
-// (a, aport) ≤ (b, bport). It is pointer-free (STYLE.md lesson 1).
+// (a, aport) ≤ (b, bport). It is pointer-free (STYLE.md lesson 1). v6 keeps
+// an IPv4 flow apart from an IPv6 flow between IPv4-mapped addresses.
 type flowKey struct {
 	a, b         addrKey
 	aport, bport uint16
 	proto        uint8
+	v6           bool
 }
 
-// makeFlowKey returns t's direction-free key.
-func makeFlowKey(t packet.Tuple) flowKey {
-	k := flowKey{a: keyOf(t.Src), b: keyOf(t.Dst), aport: t.SrcPort, bport: t.DstPort, proto: t.Proto}
-	if less16(k.b, k.a) || (k.a == k.b && k.bport < k.aport) {
+// makeFlowKey returns t's direction-free key and whether t travels a→b.
+// A flow whose two sides are equal counts as a→b both ways.
+func makeFlowKey(t packet.Tuple) (flowKey, bool) {
+	k := flowKey{a: keyOf(t.Src), b: keyOf(t.Dst), aport: t.SrcPort, bport: t.DstPort, proto: t.Proto, v6: t.Src.Is6()}
+	if less16(&k.b, &k.a) || (k.a == k.b && k.bport < k.aport) {
 		k.a, k.b = k.b, k.a
 		k.aport, k.bport = k.bport, k.aport
+		return k, false
 	}
-	return k
+	return k, true
 }
 
-func less16(x, y addrKey) bool {
-	for i := range x {
-		if x[i] != y[i] {
-			return x[i] < y[i]
-		}
+func less16(x, y *addrKey) bool {
+	x0, y0 := binary.BigEndian.Uint64(x[:8]), binary.BigEndian.Uint64(y[:8])
+	if x0 != y0 {
+		return x0 < y0
 	}
-	return false
+	return binary.BigEndian.Uint64(x[8:]) < binary.BigEndian.Uint64(y[8:])
+}
+
+// hash mixes the key's words (a wyhash-style multiply-fold): fast,
+// allocation-free and deterministic.
+func (k *flowKey) hash() uint64 {
+	const (
+		m1 = 0xa0761d6478bd642f
+		m2 = 0xe7037ed1a0b428db
+		m3 = 0x8ebc6af09c88c6e3
+		m4 = 0x589965cc75374cc3
+	)
+	x := uint64(k.aport) | uint64(k.bport)<<16 | uint64(k.proto)<<32
+	if k.v6 {
+		x |= 1 << 40
+	}
+	h := fold(binary.LittleEndian.Uint64(k.a[:8])^m1, binary.LittleEndian.Uint64(k.a[8:])^m2) ^
+		fold(binary.LittleEndian.Uint64(k.b[:8])^m3, binary.LittleEndian.Uint64(k.b[8:])^m4)
+	return fold(h^x^m2, m1)
+}
+
+func fold(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+// addr returns the side's address in the key's family.
+func (k *flowKey) addr(b *addrKey) netip.Addr {
+	a := netip.AddrFrom16(*b)
+	if !k.v6 {
+		return a.Unmap()
+	}
+	return a
 }
 
 // Tracking-class bits of a flow.
@@ -39,35 +78,131 @@ const (
 	clsNotFiltered
 )
 
-// flowState is a flow while the run goes on. Names and strings are made
-// only when the Result is built, so a new flow costs no allocation beyond
-// the growth of the flow table.
+// Flow flag bits.
+const (
+	// flInitIsA: the initiator is the key's side a.
+	flInitIsA uint8 = 1 << iota
+	// flBlockedFirst: the flow's first packet was dropped before reaching
+	// the responder (Options.Replay's never-sent rule).
+	flBlockedFirst
+	// flNFInit, flNFResp: the initiator's or responder's address is one AWS
+	// does not filter (SPEC.md §1.5).
+	flNFInit
+	flNFResp
+)
+
+// flowState is a flow while the run goes on: compact and pointer-free,
+// since a capture may hold millions of flows. Names and strings are made
+// only when the Result is built, and what the first drop's explanation
+// needs lives in Engine.drops, so a new flow costs no allocation beyond the
+// growth of the flow table.
 type flowState struct {
-	tuple packet.Tuple // initiator → responder
-	namer FlowNamer
-	n     int // packets so far
+	key   flowKey
+	flags uint8
+	class uint8
+	// namer is the index in Engine.namers of the source that started the
+	// flow, or -1.
+	namer int16
+	// ends are the network.ifaces indices of the initiator and the
+	// responder (after public-address NAT), or -1: addresses never change
+	// owner during a run, so they are resolved once per flow.
+	ends [2]int32
+	// drop is the index in Engine.drops of the flow's first drop, or -1.
+	drop int32
 
 	packetsOut, packetsBack uint64
 	bytesOut, bytesBack     uint64
 	fwdOut, fwdBack         uint64
-	dropOut, dropBack       uint64
 	first, last             Time
-	class                   uint8
-
-	// blockedFirst: the flow's first packet was dropped before reaching the
-	// responder (Options.Replay's never-sent rule).
-	blockedFirst bool
-	hasDrop      bool
-	drop         Drop
-	// dropPacket and dropRules are what the hint of the first drop needs
-	// beyond its Step: the packet as the filters saw it and the rules in
-	// force then (a later change must not rewrite the explanation).
-	dropPacket Packet
-	dropRules  *firewall.RuleSet
 
 	// expiredAt[side] is when the conntrack entry of this flow on the
 	// initiator's (0) or responder's (1) interface was swept, or 0.
 	expiredAt [2]Time
+}
+
+// tuple returns the flow's tuple from initiator to responder.
+func (fl *flowState) tuple() packet.Tuple {
+	k := &fl.key
+	t := packet.Tuple{Src: k.addr(&k.a), Dst: k.addr(&k.b), SrcPort: k.aport, DstPort: k.bport, Proto: k.proto}
+	if fl.flags&flInitIsA == 0 {
+		t = t.Reverse()
+	}
+	return t
+}
+
+// packets returns the number of packets of the flow so far.
+func (fl *flowState) packets() uint64 { return fl.packetsOut + fl.packetsBack }
+
+// flowDrop is what the explanation of a flow's first drop needs beyond the
+// counters: the Step, the packet as the filters saw it and the rules in
+// force then (a later change must not rewrite the explanation).
+type flowDrop struct {
+	drop   Drop
+	packet Packet
+	rules  *firewall.RuleSet
+}
+
+// flowTable indexes Engine.flows by key: open addressing with linear
+// probing over 8-byte slots (part of the key's hash and the flow's index),
+// so the index of a million flows stays a few megabytes and a lookup
+// touches one slot and one flow. Flows are never removed.
+type flowTable struct {
+	slots []flowSlot
+	mask  uint64
+	n     int
+}
+
+// flowSlot is one slot: idx is the flow's index plus one (0: empty), tag
+// the hash's high half.
+type flowSlot struct {
+	tag uint32
+	idx uint32
+}
+
+// find returns the index of the flow with key k and hash h, or -1.
+func (t *flowTable) find(flows []flowState, k *flowKey, h uint64) int32 {
+	if len(t.slots) == 0 {
+		return -1
+	}
+	tag := uint32(h >> 32)
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		s := t.slots[i]
+		if s.idx == 0 {
+			return -1
+		}
+		if s.tag == tag && flows[s.idx-1].key == *k {
+			return int32(s.idx - 1)
+		}
+	}
+}
+
+// add indexes flow idx, whose key has hash h and is absent, growing the
+// table to keep its load at most 1/2.
+func (t *flowTable) add(flows []flowState, h uint64, idx int32) {
+	if (t.n+1)*2 > len(t.slots) {
+		t.grow(flows, max(2*len(t.slots), 1024))
+	}
+	t.put(h, idx)
+	t.n++
+}
+
+func (t *flowTable) put(h uint64, idx int32) {
+	i := h & t.mask
+	for t.slots[i].idx != 0 {
+		i = (i + 1) & t.mask
+	}
+	t.slots[i] = flowSlot{tag: uint32(h >> 32), idx: uint32(idx) + 1}
+}
+
+func (t *flowTable) grow(flows []flowState, n int) {
+	old := t.slots
+	t.slots = make([]flowSlot, n)
+	t.mask = uint64(n - 1)
+	for _, s := range old {
+		if s.idx != 0 {
+			t.put(flows[s.idx-1].key.hash(), int32(s.idx-1))
+		}
+	}
 }
 
 // fragKey identifies the fragments of one IP datagram.
@@ -101,15 +236,33 @@ type dropKey struct {
 var fwdByNames = [4]string{"tracked", "untracked", "not_filtered", "no_filter"}
 
 // flowFor returns the index of q's flow, creating it, and whether q travels
-// from the responder.
-func (e *Engine) flowFor(q *Packet, namer FlowNamer) (int32, bool) {
-	t := q.Tuple()
-	k := makeFlowKey(t)
-	if i, ok := e.flowIdx[k]; ok {
-		return i, e.flows[i].tuple.Src != t.Src || e.flows[i].tuple.SrcPort != t.SrcPort
+// from the responder. namer is the index of q's source in Engine.namers, or
+// -1.
+func (e *Engine) flowFor(q *Packet, namer int16) (int32, bool) {
+	k, srcIsA := makeFlowKey(q.Tuple())
+	h := k.hash()
+	if i := e.flowIdx.find(e.flows, &k, h); i >= 0 {
+		return i, srcIsA != (e.flows[i].flags&flInitIsA != 0)
 	}
 	i := int32(len(e.flows))
-	e.flows = append(e.flows, flowState{tuple: t, namer: namer, first: e.now})
-	e.flowIdx[k] = i
+	fl := flowState{key: k, namer: namer, drop: -1, first: e.now,
+		ends: [2]int32{e.net.lookup(q.Src), e.net.lookup(q.Dst)}}
+	if srcIsA {
+		fl.flags |= flInitIsA
+	}
+	if _, ok := e.net.notFiltered[keyOf(q.Src)]; ok {
+		fl.flags |= flNFInit
+	}
+	if _, ok := e.net.notFiltered[keyOf(q.Dst)]; ok {
+		fl.flags |= flNFResp
+	}
+	e.flows = append(e.flows, fl)
+	e.flowIdx.add(e.flows, h, i)
 	return i, false
+}
+
+// findFlow returns the index of the flow of tuple t, or -1.
+func (e *Engine) findFlow(t packet.Tuple) int32 {
+	k, _ := makeFlowKey(t)
+	return e.flowIdx.find(e.flows, &k, k.hash())
 }

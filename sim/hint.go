@@ -12,15 +12,15 @@ import (
 // hint explains a flow's first drop in plain words, from the drop's Step and
 // the packet that met it. Every reason gets a sentence; reasons without a
 // more specific one fall back to Reason.Hint.
-func (e *Engine) hint(fl *flowState) string {
-	st := &fl.drop.Step
-	p := &fl.dropPacket
+func (e *Engine) hint(fl *flowState, fd *flowDrop) string {
+	st := &fd.drop.Step
+	p := &fd.packet
 	switch st.Reason {
 	case firewall.ReasonNACLDefaultDeny, firewall.ReasonNACLDeny:
-		return e.naclHint(st, p, fl.dropRules)
+		return e.naclHint(st, p, fd.rules)
 	case firewall.ReasonSGNoRule:
 		h := e.sgHint(st, p)
-		if fl.class&clsUntracked != 0 && fl.drop.Packet > 1 {
+		if fl.class&clsUntracked != 0 && fd.drop.Packet > 1 {
 			h += "; the flow was untracked (all-open rules both ways), so it was judged by the rules on every packet and cut as soon as the rule that allowed it went (CT7)"
 		}
 		return h

@@ -16,7 +16,7 @@ type pendingInsert struct {
 
 // process walks one packet through the path at the engine's current time
 // and records the outcome (see the package comment for the path).
-func (e *Engine) process(p *Packet, namer FlowNamer) PacketOutcome {
+func (e *Engine) process(p *Packet, namer int16) PacketOutcome {
 	e.steps = e.steps[:0]
 	e.npend = 0
 	e.stats.read++
@@ -29,13 +29,15 @@ func (e *Engine) process(p *Packet, namer FlowNamer) PacketOutcome {
 
 	// The internet gateway's 1:1 NAT: filters see private addresses
 	// (SPEC.md §6).
-	if to, i, ok := e.net.natTarget(q.Src); ok {
-		e.push(Step{Where: e.net.ifaces[i].name, Filter: FilterNAT, Direction: firewall.Egress, Action: firewall.Allow, Note: e.net.natNotes[keyOf(q.Src)]})
-		q.Src = to
-	}
-	if to, i, ok := e.net.natTarget(q.Dst); ok {
-		e.push(Step{Where: e.net.ifaces[i].name, Filter: FilterNAT, Direction: firewall.Ingress, Action: firewall.Allow, Note: e.net.natNotes[keyOf(q.Dst)]})
-		q.Dst = to
+	if len(e.net.public) > 0 {
+		if to, i, ok := e.net.natTarget(q.Src); ok {
+			e.push(Step{Where: e.net.ifaces[i].name, Filter: FilterNAT, Direction: firewall.Egress, Action: firewall.Allow, Note: e.net.natNotes[keyOf(q.Src)]})
+			q.Src = to
+		}
+		if to, i, ok := e.net.natTarget(q.Dst); ok {
+			e.push(Step{Where: e.net.ifaces[i].name, Filter: FilterNAT, Direction: firewall.Ingress, Action: firewall.Allow, Note: e.net.natNotes[keyOf(q.Dst)]})
+			q.Dst = to
+		}
 	}
 
 	fi, back := e.flowFor(&q, namer)
@@ -52,15 +54,24 @@ func (e *Engine) process(p *Packet, namer FlowNamer) PacketOutcome {
 // walk runs the filters and reports whether q passed, with its tracking
 // class bits.
 func (e *Engine) walk(q *Packet, fl *flowState, back bool) (bool, uint8) {
-	if s, ok := e.net.notFiltered[keyOf(q.Dst)]; ok {
+	// The flow knows its endpoints: which interfaces own its addresses and
+	// whether AWS filters them.
+	nfSrc, nfDst := fl.flags&flNFInit != 0, fl.flags&flNFResp != 0
+	si, di := fl.ends[0], fl.ends[1]
+	if back {
+		nfSrc, nfDst = nfDst, nfSrc
+		si, di = di, si
+	}
+	if nfDst {
+		s := e.net.notFiltered[keyOf(q.Dst)]
 		e.push(Step{Where: s.name, Filter: FilterService, Direction: firewall.Egress, Action: firewall.Allow, Reason: firewall.ReasonNotFiltered, Note: s.to})
 		return true, clsNotFiltered
 	}
-	if s, ok := e.net.notFiltered[keyOf(q.Src)]; ok {
+	if nfSrc {
+		s := e.net.notFiltered[keyOf(q.Src)]
 		e.push(Step{Where: s.name, Filter: FilterService, Direction: firewall.Ingress, Action: firewall.Allow, Reason: firewall.ReasonNotFiltered, Note: s.from})
 		return true, clsNotFiltered
 	}
-	si, di := e.net.lookup(q.Src), e.net.lookup(q.Dst)
 	var src, dst *iface
 	if si >= 0 && e.net.ifaces[si].inVPC() {
 		src = &e.net.ifaces[si]
@@ -72,7 +83,7 @@ func (e *Engine) walk(q *Packet, fl *flowState, back bool) (bool, uint8) {
 		e.push(Step{Where: "outside", Filter: FilterNone, Action: firewall.Allow, Reason: firewall.ReasonNoFilter, Note: "both hosts are outside the VPC"})
 		return true, 0
 	}
-	if e.opt.Replay && back && fl.blockedFirst && fl.fwdOut+fl.fwdBack == 0 {
+	if e.opt.Replay && back && fl.flags&flBlockedFirst != 0 && fl.fwdOut+fl.fwdBack == 0 {
 		e.push(Step{Where: "replay", Filter: FilterReplay, Action: firewall.Deny, Reason: firewall.ReasonNeverSent})
 		return false, 0
 	}
@@ -295,7 +306,7 @@ func (e *Engine) defer1(tbl *conntrack.Table, m conntrack.Match, found bool) {
 func (e *Engine) push(s Step) { e.steps = append(e.steps, s) }
 
 // laterFragment gives a later IP fragment its first fragment's verdict.
-func (e *Engine) laterFragment(q *Packet, namer FlowNamer) PacketOutcome {
+func (e *Engine) laterFragment(q *Packet, namer int16) PacketOutcome {
 	k := fragKey{src: keyOf(q.Src), dst: keyOf(q.Dst), id: q.Fragment.ID, proto: q.Proto}
 	fs, ok := e.frags[k]
 	if ok && e.now.Sub(fs.at) <= FragmentMemory {
@@ -308,7 +319,11 @@ func (e *Engine) laterFragment(q *Packet, namer FlowNamer) PacketOutcome {
 		}
 		e.push(st)
 		fl := &e.flows[fs.flow]
-		back := fl.tuple.Src != q.Src
+		init := &fl.key.a
+		if fl.flags&flInitIsA == 0 {
+			init = &fl.key.b
+		}
+		back := *init != keyOf(q.Src)
 		return e.finish(q, fs.flow, back, fs.forwarded, 0)
 	}
 	e.push(Step{Where: "fragment", Filter: FilterFragment, Action: firewall.Deny, Reason: firewall.ReasonFragmentOrphan})
@@ -319,7 +334,6 @@ func (e *Engine) laterFragment(q *Packet, namer FlowNamer) PacketOutcome {
 // finish records the outcome of q in its flow and the totals.
 func (e *Engine) finish(q *Packet, fi int32, back, forwarded bool, cls uint8) PacketOutcome {
 	fl := &e.flows[fi]
-	fl.n++
 	fl.last = e.now
 	fl.class |= cls
 	if back {
@@ -329,7 +343,7 @@ func (e *Engine) finish(q *Packet, fi int32, back, forwarded bool, cls uint8) Pa
 		fl.packetsOut++
 		fl.bytesOut += uint64(q.Length)
 	}
-	last := e.steps[len(e.steps)-1]
+	last := &e.steps[len(e.steps)-1]
 	if forwarded {
 		e.stats.forwarded++
 		switch {
@@ -353,19 +367,16 @@ func (e *Engine) finish(q *Packet, fi int32, back, forwarded bool, cls uint8) Pa
 			e.stats.dropBy = make(map[dropKey]uint64)
 		}
 		e.stats.dropBy[dropKey{last.Filter, last.Reason}]++
-		if back {
-			fl.dropBack++
-		} else {
-			fl.dropOut++
+		if fl.drop < 0 {
+			fl.drop = int32(len(e.drops))
+			e.drops = append(e.drops, flowDrop{
+				drop:   Drop{Packet: int(fl.packets()), Frame: q.Frame, At: Timestamp(e.now), Back: back, Step: *last},
+				packet: *q,
+				rules:  e.rs,
+			})
 		}
-		if !fl.hasDrop {
-			fl.hasDrop = true
-			fl.drop = Drop{Packet: fl.n, Frame: q.Frame, At: Timestamp(e.now), Back: back, Step: last}
-			fl.dropPacket = *q
-			fl.dropRules = e.rs
-		}
-		if fl.n == 1 {
-			fl.blockedFirst = true
+		if fl.packets() == 1 {
+			fl.flags |= flBlockedFirst
 		}
 	}
 	if e.opt.Explain {
@@ -375,5 +386,5 @@ func (e *Engine) finish(q *Packet, fi int32, back, forwarded bool, cls uint8) Pa
 			Steps: append([]Step(nil), e.steps...),
 		})
 	}
-	return PacketOutcome{Forwarded: forwarded, Decisive: last, Steps: e.steps, Flow: int(fi)}
+	return PacketOutcome{Forwarded: forwarded, Decisive: *last, Steps: e.steps, Flow: int(fi)}
 }

@@ -59,13 +59,13 @@ func (e *Engine) sweep(at Time) {
 // swept, so that a later packet the rules drop is explained as an expired
 // entry rather than a missing rule.
 func (e *Engine) noteExpiry(fi int32, x conntrack.Expiry) {
-	i, ok := e.flowIdx[makeFlowKey(x.Tuple)]
-	if !ok {
+	i := e.findFlow(x.Tuple)
+	if i < 0 {
 		return
 	}
 	fl := &e.flows[i]
 	side := 0
-	if e.net.lookup(fl.tuple.Dst) == fi {
+	if fl.ends[1] == fi {
 		side = 1
 	}
 	fl.expiredAt[side] = x.At
@@ -80,7 +80,7 @@ func (e *Engine) Result() *Result {
 	keys := make([]string, len(e.flows))
 	for i := range e.flows {
 		order[i] = i
-		keys[i] = e.flows[i].tuple.String()
+		keys[i] = e.flows[i].tuple().String()
 	}
 	sort.SliceStable(order, func(a, b int) bool {
 		fa, fb := &e.flows[order[a]], &e.flows[order[b]]
@@ -146,16 +146,18 @@ func (e *Engine) Result() *Result {
 // flowResult renders flow i.
 func (e *Engine) flowResult(i, id int, key string) Flow {
 	fl := &e.flows[i]
+	t := fl.tuple()
 	f := Flow{
-		ID: id, Tuple: fl.tuple, Key: key,
-		Initiator: e.endpointName(fl.tuple.Src), Responder: e.endpointName(fl.tuple.Dst),
-		Proto:      packet.ProtoName(fl.tuple.Proto),
+		ID: id, Tuple: t, Key: key,
+		Initiator: e.endpointName(t.Src), Responder: e.endpointName(t.Dst),
+		Proto:      packet.ProtoName(t.Proto),
 		PacketsOut: fl.packetsOut, PacketsBack: fl.packetsBack, BytesOut: fl.bytesOut, BytesBack: fl.bytesBack,
-		ForwardedOut: fl.fwdOut, ForwardedBack: fl.fwdBack, DroppedOut: fl.dropOut, DroppedBack: fl.dropBack,
+		ForwardedOut: fl.fwdOut, ForwardedBack: fl.fwdBack,
+		DroppedOut: fl.packetsOut - fl.fwdOut, DroppedBack: fl.packetsBack - fl.fwdBack,
 		FirstSeen: Timestamp(fl.first), LastSeen: Timestamp(fl.last),
 	}
-	if fl.namer != nil {
-		f.Name = fl.namer.FlowName(fl.tuple)
+	if fl.namer >= 0 {
+		f.Name = e.namers[fl.namer].FlowName(t)
 	}
 	switch fl.class {
 	case 0:
@@ -170,17 +172,18 @@ func (e *Engine) flowResult(i, id int, key string) Flow {
 		f.Tracked = TrackingMixed
 	}
 	switch {
-	case !fl.hasDrop:
+	case fl.drop < 0:
 		f.Verdict = Allowed
 	case fl.fwdOut+fl.fwdBack == 0:
 		f.Verdict = Blocked
 	default:
 		f.Verdict = Dropped
 	}
-	if fl.hasDrop {
-		d := fl.drop
+	if fl.drop >= 0 {
+		fd := &e.drops[fl.drop]
+		d := fd.drop
 		f.FirstDrop = &d
-		f.Hint = e.hint(fl)
+		f.Hint = e.hint(fl, fd)
 	}
 	return f
 }
