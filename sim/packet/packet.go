@@ -217,8 +217,14 @@ func (p *Packet) IsICMPError() bool {
 func (p *Packet) Is6() bool { return p.Src.Is6() && !p.Src.Is4In6() }
 
 // String formats p tcpdump-style: "tcp 10.0.1.5:49152 > 10.0.2.7:443 S",
-// "icmp 10.0.1.5 > 8.8.8.8 echo-request id=7", "gre 10.0.1.5 > 192.0.2.50".
+// "icmp 10.0.1.5 > 8.8.8.8 echo-request id=7", "gre 10.0.1.5 > 192.0.2.50",
+// and a later IP fragment as "icmp 10.0.1.5 > 8.8.8.8 fragment id=9 offset=1480".
 func (p *Packet) String() string {
+	if !p.Fragment.First() {
+		// A later fragment carries no transport header: its ports and ICMP
+		// fields are zero and would read as, say, "echo-reply id=0".
+		return fmt.Sprintf("%s %s > %s fragment id=%d offset=%d", ProtoName(p.Proto), p.Src, p.Dst, p.Fragment.ID, p.Fragment.Offset)
+	}
 	switch {
 	case p.Proto == ProtoTCP:
 		return p.Tuple().String() + " " + p.Flags.String()

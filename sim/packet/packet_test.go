@@ -73,6 +73,8 @@ func TestTupleStringFormatsFamiliesAndPortlessProtocols(t *testing.T) {
 		{Packet{Src: netip.MustParseAddr("2001:db8::1"), Dst: netip.MustParseAddr("2001:db8::2"), Proto: ProtoUDP, SrcPort: 5353, DstPort: 53}, "udp [2001:db8::1]:5353 > [2001:db8::2]:53"},
 		{Packet{Src: netip.MustParseAddr("10.0.1.5"), Dst: netip.MustParseAddr("192.0.2.50"), Proto: ProtoGRE}, "gre 10.0.1.5 > 192.0.2.50"},
 		{Packet{Src: netip.MustParseAddr("10.0.1.5"), Dst: netip.MustParseAddr("192.0.2.50"), Proto: 99}, "99 10.0.1.5 > 192.0.2.50"},
+		// A later fragment has no transport header to show.
+		{Packet{Src: netip.MustParseAddr("10.0.1.5"), Dst: netip.MustParseAddr("8.8.8.8"), Proto: ProtoICMP, Fragment: Fragment{IsFragment: true, ID: 9, Offset: 1480}}, "icmp 10.0.1.5 > 8.8.8.8 fragment id=9 offset=1480"},
 	} {
 		if got := tc.p.String(); got != tc.want {
 			t.Errorf("String() = %q, want %q", got, tc.want)

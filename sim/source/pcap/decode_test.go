@@ -141,7 +141,7 @@ func TestProtocols(t *testing.T) {
 				}
 			}},
 		{"ipv6 later fragment", ip6("2001:db8::5", "2001:db8::7", 44, cat(frag6(packet.ProtoUDP, 77, 1448, false), make([]byte, 100))),
-			"udp [2001:db8::5]:0 > [2001:db8::7]:0",
+			"udp 2001:db8::5 > 2001:db8::7 fragment id=77 offset=1448",
 			func(t *testing.T, p packet.Packet) {
 				want := packet.Fragment{ID: 77, Offset: 1448, More: false, IsFragment: true}
 				if p.Fragment != want || p.Fragment.First() {
@@ -163,7 +163,7 @@ func TestProtocols(t *testing.T) {
 				}
 			}},
 		{"ipv4 later fragment", ip4frag("10.0.1.5", "10.0.2.7", packet.ProtoUDP, 99, 1480, false, make([]byte, 100)),
-			"udp 10.0.1.5:0 > 10.0.2.7:0",
+			"udp 10.0.1.5 > 10.0.2.7 fragment id=99 offset=1480",
 			func(t *testing.T, p packet.Packet) {
 				want := packet.Fragment{ID: 99, Offset: 1480, More: false, IsFragment: true}
 				if p.Fragment != want || p.Length != 120 {
