@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/ctsim/ctsim/firewall"
+	"github.com/ctsim/ctsim/firewall/internal/awsimport"
 )
 
 // Result is what the files read so far describe: the network as a
@@ -43,7 +44,7 @@ func (w Warning) String() string {
 // file is one parsed input file.
 type file struct {
 	name string
-	ix   *index
+	ix   *awsimport.Index
 	doc  document
 	keys []string // top-level keys, sorted
 }
@@ -119,27 +120,27 @@ func Parse(name string, data []byte, into *Result) error {
 
 // add decodes and indexes one file.
 func (r *Result) add(name string, data []byte) error {
-	ix := newIndex(name, data)
+	ix := awsimport.NewIndex(name, data)
 	if len(bytes.TrimSpace(data)) == 0 {
 		return &firewall.Error{Origin: firewall.Origin{File: name}, Msg: "empty file"}
 	}
 	var top map[string]json.RawMessage
 	err := json.Unmarshal(data, &top)
 	if _, ok := errors.AsType[*json.SyntaxError](err); ok {
-		return ix.jsonError(err)
+		return ix.JSONError(err)
 	}
-	if err := ix.build(); err != nil {
+	if err := ix.Build(); err != nil {
 		return err
 	}
 	if err != nil {
-		return ix.jsonError(err)
+		return ix.JSONError(err)
 	}
 	if top == nil {
-		return &firewall.Error{Origin: ix.origin(0), Msg: "top-level value is null, want an object"}
+		return &firewall.Error{Origin: ix.Origin(0), Msg: "top-level value is null, want an object"}
 	}
 	f := &file{name: name, ix: ix}
 	if err := json.Unmarshal(data, &f.doc); err != nil {
-		return ix.jsonError(err)
+		return ix.JSONError(err)
 	}
 	for k := range top {
 		f.keys = append(f.keys, k)
@@ -181,7 +182,7 @@ func (r *Result) rebuild() error {
 	for _, f := range r.files {
 		for _, k := range f.keys {
 			if !knownKeys[k] {
-				b.warn(f.ix.pos(k), "unsupported top-level key %q ignored (not an output this importer reads)", k)
+				b.warn(f.ix.Pos(k), "unsupported top-level key %q ignored (not an output this importer reads)", k)
 			}
 		}
 	}
@@ -196,28 +197,9 @@ func (r *Result) rebuild() error {
 			}
 		}
 	}
-	b.associate()
+	awsimport.Associate(&b.inv, b.naclOf) // SPEC.md §3.1
 	r.Inventory, r.Warnings = b.inv, b.warnings
 	return nil
-}
-
-// associate sets each subnet's network ACL: the one whose Associations name
-// it, else its VPC's default network ACL (SPEC.md §3.1: "unassociated subnets
-// use the default NACL").
-func (b *builder) associate() {
-	for i := range b.inv.Subnets {
-		s := &b.inv.Subnets[i]
-		if id, ok := b.naclOf[s.ID]; ok {
-			s.NACL = id
-			continue
-		}
-		for _, n := range b.inv.NetworkACLs {
-			if n.IsDefault && n.VPC == s.VPC {
-				s.NACL = n.ID
-				break
-			}
-		}
-	}
 }
 
 // checkReferences warns about references to objects that none of the files

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ctsim/ctsim/firewall"
+	"github.com/ctsim/ctsim/firewall/internal/awsimport"
 )
 
 // usable reports whether a CIDR association in state st counts: associated
@@ -22,18 +23,18 @@ func usable(st *stateShape) bool {
 func (b *builder) vpcs(f *file) error {
 	for i, v := range f.doc.Vpcs {
 		at := []any{"Vpcs", i}
-		o := f.ix.pos(at...)
+		o := f.ix.Pos(at...)
 		if v.VpcId == "" {
-			return f.ix.errorf(at, "VPC without VpcId")
+			return f.ix.Errorf(at, "VPC without VpcId")
 		}
 		if !b.first("VPC", v.VpcId, o) {
 			continue
 		}
 		vpc := firewall.VPC{ID: v.VpcId, Name: tagName(v.Tags), Origin: o}
 		add := func(s, fam string, kat []any) error {
-			p, _, msg := parseCIDR(s, fam)
+			p, _, msg := awsimport.ParseCIDR(s, fam)
 			if msg != "" {
-				return f.ix.errorf(kat, "VPC %s: %s", v.VpcId, msg)
+				return f.ix.Errorf(kat, "VPC %s: %s", v.VpcId, msg)
 			}
 			if !slices.Contains(vpc.CIDRs, p) {
 				vpc.CIDRs = append(vpc.CIDRs, p)
@@ -41,20 +42,20 @@ func (b *builder) vpcs(f *file) error {
 			return nil
 		}
 		if v.CidrBlock != "" {
-			if err := add(v.CidrBlock, "4", sub(at, "CidrBlock")); err != nil {
+			if err := add(v.CidrBlock, "4", awsimport.Sub(at, "CidrBlock")); err != nil {
 				return err
 			}
 		}
 		for j, a := range v.CidrBlockAssociationSet {
 			if usable(a.CidrBlockState) && a.CidrBlock != "" {
-				if err := add(a.CidrBlock, "4", sub(at, "CidrBlockAssociationSet", j, "CidrBlock")); err != nil {
+				if err := add(a.CidrBlock, "4", awsimport.Sub(at, "CidrBlockAssociationSet", j, "CidrBlock")); err != nil {
 					return err
 				}
 			}
 		}
 		for j, a := range v.Ipv6CidrBlockAssociationSet {
 			if usable(a.Ipv6CidrBlockState) && a.Ipv6CidrBlock != "" {
-				if err := add(a.Ipv6CidrBlock, "6", sub(at, "Ipv6CidrBlockAssociationSet", j, "Ipv6CidrBlock")); err != nil {
+				if err := add(a.Ipv6CidrBlock, "6", awsimport.Sub(at, "Ipv6CidrBlockAssociationSet", j, "Ipv6CidrBlock")); err != nil {
 					return err
 				}
 			}
@@ -65,22 +66,22 @@ func (b *builder) vpcs(f *file) error {
 }
 
 // subnets reads describe-subnets. The network ACL is filled in once every
-// file is read (builder.associate).
+// file is read (awsimport.Associate, at the end of rebuild).
 func (b *builder) subnets(f *file) error {
 	for i, s := range f.doc.Subnets {
 		at := []any{"Subnets", i}
-		o := f.ix.pos(at...)
+		o := f.ix.Pos(at...)
 		if s.SubnetId == "" {
-			return f.ix.errorf(at, "subnet without SubnetId")
+			return f.ix.Errorf(at, "subnet without SubnetId")
 		}
 		if !b.first("subnet", s.SubnetId, o) {
 			continue
 		}
 		sn := firewall.Subnet{ID: s.SubnetId, Name: tagName(s.Tags), VPC: s.VpcId, Origin: o}
 		if s.CidrBlock != "" {
-			p, _, msg := parseCIDR(s.CidrBlock, "4")
+			p, _, msg := awsimport.ParseCIDR(s.CidrBlock, "4")
 			if msg != "" {
-				return f.ix.errorf(sub(at, "CidrBlock"), "subnet %s: %s", s.SubnetId, msg)
+				return f.ix.Errorf(awsimport.Sub(at, "CidrBlock"), "subnet %s: %s", s.SubnetId, msg)
 			}
 			sn.CIDR = p
 		}
@@ -88,13 +89,13 @@ func (b *builder) subnets(f *file) error {
 			if !usable(a.Ipv6CidrBlockState) || a.Ipv6CidrBlock == "" {
 				continue
 			}
-			kat := sub(at, "Ipv6CidrBlockAssociationSet", j, "Ipv6CidrBlock")
-			p, _, msg := parseCIDR(a.Ipv6CidrBlock, "6")
+			kat := awsimport.Sub(at, "Ipv6CidrBlockAssociationSet", j, "Ipv6CidrBlock")
+			p, _, msg := awsimport.ParseCIDR(a.Ipv6CidrBlock, "6")
 			if msg != "" {
-				return f.ix.errorf(kat, "subnet %s: %s", s.SubnetId, msg)
+				return f.ix.Errorf(kat, "subnet %s: %s", s.SubnetId, msg)
 			}
 			if sn.IPv6CIDR.IsValid() {
-				b.warn(f.ix.pos(kat...), "unsupported: subnet %s has a second IPv6 block %s, ignored", s.SubnetId, p)
+				b.warn(f.ix.Pos(kat...), "unsupported: subnet %s has a second IPv6 block %s, ignored", s.SubnetId, p)
 				continue
 			}
 			sn.IPv6CIDR = p
@@ -137,9 +138,9 @@ func serviceOf(t string) (service string, ok bool) {
 func (b *builder) interfaces(f *file) error {
 	for i, n := range f.doc.NetworkInterfaces {
 		at := []any{"NetworkInterfaces", i}
-		o := f.ix.pos(at...)
+		o := f.ix.Pos(at...)
 		if n.NetworkInterfaceId == "" {
-			return f.ix.errorf(at, "network interface without NetworkInterfaceId")
+			return f.ix.Errorf(at, "network interface without NetworkInterfaceId")
 		}
 		if !b.first("network interface", n.NetworkInterfaceId, o) {
 			continue
@@ -147,13 +148,13 @@ func (b *builder) interfaces(f *file) error {
 		in := firewall.Interface{ID: n.NetworkInterfaceId, Name: tagName(n.TagSet, n.Tags), Subnet: n.SubnetId, Origin: o}
 		svc, ok := serviceOf(n.InterfaceType)
 		if !ok {
-			b.warn(f.ix.pos(sub(at, "InterfaceType")...), "unsupported InterfaceType %q of %s: assumed an instance (not automatically tracked)", n.InterfaceType, n.NetworkInterfaceId)
+			b.warn(f.ix.Pos(awsimport.Sub(at, "InterfaceType")...), "unsupported InterfaceType %q of %s: assumed an instance (not automatically tracked)", n.InterfaceType, n.NetworkInterfaceId)
 		}
 		in.Service = svc
 		addr := func(s string, kat []any) (netip.Addr, error) {
 			a, err := netip.ParseAddr(s)
 			if err != nil {
-				return a, f.ix.errorf(kat, "network interface %s: bad address: %v", n.NetworkInterfaceId, err)
+				return a, f.ix.Errorf(kat, "network interface %s: bad address: %v", n.NetworkInterfaceId, err)
 			}
 			return a, nil
 		}
@@ -161,7 +162,7 @@ func (b *builder) interfaces(f *file) error {
 			if as == nil || as.PublicIp == "" {
 				return nil
 			}
-			a, err := addr(as.PublicIp, sub(kat, "PublicIp"))
+			a, err := addr(as.PublicIp, awsimport.Sub(kat, "PublicIp"))
 			if err != nil {
 				return err
 			}
@@ -187,17 +188,17 @@ func (b *builder) interfaces(f *file) error {
 		})
 		for _, j := range order {
 			p := n.PrivateIpAddresses[j]
-			a, err := addr(p.PrivateIpAddress, sub(at, "PrivateIpAddresses", j, "PrivateIpAddress"))
+			a, err := addr(p.PrivateIpAddress, awsimport.Sub(at, "PrivateIpAddresses", j, "PrivateIpAddress"))
 			if err != nil {
 				return err
 			}
 			in.Addrs = append(in.Addrs, a)
-			if err := addPublic(p.Association, sub(at, "PrivateIpAddresses", j, "Association")); err != nil {
+			if err := addPublic(p.Association, awsimport.Sub(at, "PrivateIpAddresses", j, "Association")); err != nil {
 				return err
 			}
 		}
 		if n.PrivateIpAddress != "" {
-			a, err := addr(n.PrivateIpAddress, sub(at, "PrivateIpAddress"))
+			a, err := addr(n.PrivateIpAddress, awsimport.Sub(at, "PrivateIpAddress"))
 			if err != nil {
 				return err
 			}
@@ -205,25 +206,25 @@ func (b *builder) interfaces(f *file) error {
 				in.Addrs = slices.Insert(in.Addrs, 0, a)
 			}
 		}
-		if err := addPublic(n.Association, sub(at, "Association")); err != nil {
+		if err := addPublic(n.Association, awsimport.Sub(at, "Association")); err != nil {
 			return err
 		}
 		for j, p := range n.Ipv6Addresses {
-			a, err := addr(p.Ipv6Address, sub(at, "Ipv6Addresses", j, "Ipv6Address"))
+			a, err := addr(p.Ipv6Address, awsimport.Sub(at, "Ipv6Addresses", j, "Ipv6Address"))
 			if err != nil {
 				return err
 			}
 			in.Addrs = append(in.Addrs, a)
 		}
 		if len(n.Ipv4Prefixes) > 0 {
-			b.warn(f.ix.pos(sub(at, "Ipv4Prefixes")...), "unsupported: Ipv4Prefixes of %s ignored (prefix delegation)", n.NetworkInterfaceId)
+			b.warn(f.ix.Pos(awsimport.Sub(at, "Ipv4Prefixes")...), "unsupported: Ipv4Prefixes of %s ignored (prefix delegation)", n.NetworkInterfaceId)
 		}
 		if len(n.Ipv6Prefixes) > 0 {
-			b.warn(f.ix.pos(sub(at, "Ipv6Prefixes")...), "unsupported: Ipv6Prefixes of %s ignored (prefix delegation)", n.NetworkInterfaceId)
+			b.warn(f.ix.Pos(awsimport.Sub(at, "Ipv6Prefixes")...), "unsupported: Ipv6Prefixes of %s ignored (prefix delegation)", n.NetworkInterfaceId)
 		}
 		for j, g := range n.Groups {
 			if g.GroupId == "" {
-				return f.ix.errorf(sub(at, "Groups", j), "network interface %s: group without GroupId", n.NetworkInterfaceId)
+				return f.ix.Errorf(awsimport.Sub(at, "Groups", j), "network interface %s: group without GroupId", n.NetworkInterfaceId)
 			}
 			in.Groups = append(in.Groups, g.GroupId)
 		}
@@ -249,9 +250,9 @@ func (b *builder) interfaces(f *file) error {
 func (b *builder) prefixLists(f *file) error {
 	for i, p := range f.doc.PrefixLists {
 		at := []any{"PrefixLists", i}
-		o := f.ix.pos(at...)
+		o := f.ix.Pos(at...)
 		if p.PrefixListId == "" {
-			return f.ix.errorf(at, "prefix list without PrefixListId")
+			return f.ix.Errorf(at, "prefix list without PrefixListId")
 		}
 		if !b.first("prefix list", p.PrefixListId, o) {
 			continue
@@ -278,14 +279,14 @@ func (b *builder) prefixListEntries(f *file) error {
 	}
 	id := plIDInName.FindString(filepath.Base(f.name))
 	if id == "" {
-		return f.ix.errorf([]any{"Entries"}, "get-managed-prefix-list-entries output: cannot tell which prefix list; put its ID in the file name (pl-….entries.json)")
+		return f.ix.Errorf([]any{"Entries"}, "get-managed-prefix-list-entries output: cannot tell which prefix list; put its ID in the file name (pl-….entries.json)")
 	}
-	o := f.ix.pos("Entries")
+	o := f.ix.Pos("Entries")
 	var cidrs []netip.Prefix
 	for i, e := range f.doc.Entries {
-		p, _, msg := parseCIDR(e.Cidr, "")
+		p, _, msg := awsimport.ParseCIDR(e.Cidr, "")
 		if msg != "" {
-			return f.ix.errorf([]any{"Entries", i, "Cidr"}, "prefix list %s: %s", id, msg)
+			return f.ix.Errorf([]any{"Entries", i, "Cidr"}, "prefix list %s: %s", id, msg)
 		}
 		cidrs = append(cidrs, p)
 	}
@@ -320,7 +321,7 @@ func (b *builder) instances(f *file) error {
 					}
 				}
 				if !found {
-					b.warn(f.ix.pos(at...), "interface %s of instance %s ignored: describe-network-interfaces does not list it", ni.NetworkInterfaceId, inst.InstanceId)
+					b.warn(f.ix.Pos(at...), "interface %s of instance %s ignored: describe-network-interfaces does not list it", ni.NetworkInterfaceId, inst.InstanceId)
 				}
 			}
 		}

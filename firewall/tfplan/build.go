@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/ctsim/ctsim/firewall/internal/awsimport"
 )
 
 // supported lists the resource types read, by mode ("managed" or "data"),
@@ -68,7 +70,7 @@ func (p *parser) build() error {
 		}
 	}
 	b.defaults()
-	b.associate()
+	awsimport.Associate(&b.inv, b.naclOf) // SPEC.md §3.1
 	b.assignAddresses()
 	return b.dedupe()
 }

@@ -5,13 +5,14 @@ import (
 	"slices"
 
 	"github.com/ctsim/ctsim/firewall"
+	"github.com/ctsim/ctsim/firewall/internal/awsimport"
 )
 
-func (b *netBuilder) origin(r *res) firewall.Origin { return b.ix.pos(r.path...) }
+func (b *netBuilder) origin(r *res) firewall.Origin { return b.ix.Pos(r.path...) }
 
 // cidr parses the CIDR at attribute path of r ("" family means either).
 func (b *netBuilder) cidr(r *res, s, family string, path ...any) (netip.Prefix, error) {
-	p, canon, msg := parseCIDR(s, family)
+	p, canon, msg := awsimport.ParseCIDR(s, family)
 	if msg != "" {
 		return p, b.errorf(r, path, "%s", msg)
 	}
@@ -419,24 +420,6 @@ func (b *netBuilder) setNACL(r *res, subnet, nacl string, prio int) {
 		}
 	}
 	b.naclOf[subnet], b.naclOfBy[subnet] = nacl, prio
-}
-
-// associate sets each subnet's network ACL: its association, else its VPC's
-// default network ACL (SPEC.md §3.1).
-func (b *netBuilder) associate() {
-	for i := range b.inv.Subnets {
-		s := &b.inv.Subnets[i]
-		if id, ok := b.naclOf[s.ID]; ok {
-			s.NACL = id
-			continue
-		}
-		for _, n := range b.inv.NetworkACLs {
-			if n.IsDefault && n.VPC == s.VPC {
-				s.NACL = n.ID
-				break
-			}
-		}
-	}
 }
 
 // assignAddresses gives each interface whose private address is unknown

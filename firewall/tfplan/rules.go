@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ctsim/ctsim/firewall"
+	"github.com/ctsim/ctsim/firewall/internal/awsimport"
 )
 
 // sgIndex returns the index of group id, adding a placeholder (with a
@@ -56,7 +57,7 @@ func (b *netBuilder) ports(r *res, base []any, keys ...string) ([2]*int32, error
 func (b *netBuilder) sgBase(r *res, base []any, protoKey string) (firewall.SGRule, error) {
 	at := func(k string) []any { return append(base[:len(base):len(base)], k) }
 	s := r.str(at(protoKey)...)
-	proto, ok := parseProtocol(s)
+	proto, ok := awsimport.ParseProtocol(s)
 	if !ok {
 		return firewall.SGRule{}, b.errorf(r, at(protoKey), "unknown protocol %q", s)
 	}
@@ -64,11 +65,11 @@ func (b *netBuilder) sgBase(r *res, base []any, protoKey string) (firewall.SGRul
 	if err != nil {
 		return firewall.SGRule{}, err
 	}
-	from, to, msg := sgPorts(proto, pp[0], pp[1])
+	from, to, msg := awsimport.SGPorts(proto, pp[0], pp[1])
 	if msg != "" {
 		return firewall.SGRule{}, b.errorf(r, at("from_port"), "%s", msg)
 	}
-	return firewall.SGRule{Protocol: proto, FromPort: from, ToPort: to, Description: r.str(at("description")...), Origin: b.ix.pos(sub(sub(r.path, "values"), base...)...)}, nil
+	return firewall.SGRule{Protocol: proto, FromPort: from, ToPort: to, Description: r.str(at("description")...), Origin: b.ix.Pos(awsimport.Sub(awsimport.Sub(r.path, "values"), base...)...)}, nil
 }
 
 // peers splits a rule with many peers into one SGRule per peer: IPv4 CIDRs,
@@ -261,7 +262,7 @@ func (b *netBuilder) naclEntry(r *res, acl string, base []any, egress bool, numK
 	if n < 1 || n > 32766 {
 		return firewall.NACLEntry{}, false, b.errorf(r, at(numKey), "network ACL %s: rule number %d out of range 1-32766", acl, n)
 	}
-	e := firewall.NACLEntry{Number: int32(n), Egress: egress, Origin: b.ix.pos(sub(sub(r.path, "values"), base...)...)}
+	e := firewall.NACLEntry{Number: int32(n), Egress: egress, Origin: b.ix.Pos(awsimport.Sub(awsimport.Sub(r.path, "values"), base...)...)}
 	if len(base) == 0 {
 		e.Origin = b.origin(r)
 	}
@@ -274,7 +275,7 @@ func (b *netBuilder) naclEntry(r *res, acl string, base []any, egress bool, numK
 		return e, false, b.errorf(r, at(actionKey), "network ACL %s rule %d: %s %q, want allow or deny", acl, n, actionKey, a)
 	}
 	s := r.str(at("protocol")...)
-	p, ok2 := parseProtocol(s)
+	p, ok2 := awsimport.ParseProtocol(s)
 	if !ok2 {
 		return e, false, b.errorf(r, at("protocol"), "network ACL %s rule %d: unknown protocol %q", acl, n, s)
 	}
@@ -302,7 +303,7 @@ func (b *netBuilder) naclEntry(r *res, acl string, base []any, egress bool, numK
 	if err != nil {
 		return e, false, err
 	}
-	msg, assumed := naclMatch(&e, pr, it)
+	msg, assumed := awsimport.NACLMatch(&e, pr, it)
 	if msg != "" {
 		return e, false, b.errorf(r, at("from_port"), "network ACL %s rule %d: %s", acl, n, msg)
 	}

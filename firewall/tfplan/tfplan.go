@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ctsim/ctsim/firewall"
+	"github.com/ctsim/ctsim/firewall/internal/awsimport"
 )
 
 // Result is the network a Terraform plan or state describes, and the
@@ -127,7 +128,7 @@ type res struct {
 
 // parser holds one Parse.
 type parser struct {
-	ix       *index
+	ix       *awsimport.Index
 	doc      document
 	plan     bool
 	res      []*res
@@ -140,26 +141,26 @@ type parser struct {
 // resource_changes, configuration) or a state (values). name is used in
 // positions. Errors are *firewall.Error values with file:line:col.
 func Parse(name string, data []byte) (*Result, error) {
-	p := &parser{ix: newIndex(name, data), byCfg: make(map[string][]*res)}
+	p := &parser{ix: awsimport.NewIndex(name, data), byCfg: make(map[string][]*res)}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &firewall.Error{Origin: firewall.Origin{File: name}, Msg: "empty file"}
 	}
 	var probe any
 	err := json.Unmarshal(data, &probe)
 	if _, ok := errors.AsType[*json.SyntaxError](err); ok {
-		return nil, p.ix.jsonError(err)
+		return nil, p.ix.JSONError(err)
 	}
-	if err := p.ix.build(); err != nil {
+	if err := p.ix.Build(); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(data, &p.doc); err != nil {
-		return nil, p.ix.jsonError(err)
+		return nil, p.ix.JSONError(err)
 	}
 	if _, ok := probe.(map[string]any); !ok {
-		return nil, &firewall.Error{Origin: p.ix.origin(0), Msg: "top-level value is not an object: want the output of terraform show -json"}
+		return nil, &firewall.Error{Origin: p.ix.Origin(0), Msg: "top-level value is not an object: want the output of terraform show -json"}
 	}
 	if v := p.doc.FormatVersion; v != "" && !strings.HasPrefix(v, "1.") && v != "1" {
-		return nil, p.ix.errorf([]any{"format_version"}, "format_version %q: only major version 1 is supported", v)
+		return nil, p.ix.Errorf([]any{"format_version"}, "format_version %q: only major version 1 is supported", v)
 	}
 	if err := p.collect(); err != nil {
 		return nil, err
@@ -171,12 +172,12 @@ func Parse(name string, data []byte) (*Result, error) {
 }
 
 func (p *parser) warn(r *res, format string, args ...any) {
-	p.warnings = append(p.warnings, Warning{Origin: p.ix.pos(r.path...), Msg: r.addr + ": " + fmt.Sprintf(format, args...)})
+	p.warnings = append(p.warnings, Warning{Origin: p.ix.Pos(r.path...), Msg: r.addr + ": " + fmt.Sprintf(format, args...)})
 }
 
 // errorf returns an error at attribute parts of r's values.
 func (p *parser) errorf(r *res, parts []any, format string, args ...any) error {
-	return p.ix.errorf(sub(sub(r.path, "values"), parts...), "%s: %s", r.addr, fmt.Sprintf(format, args...))
+	return p.ix.Errorf(awsimport.Sub(awsimport.Sub(r.path, "values"), parts...), "%s: %s", r.addr, fmt.Sprintf(format, args...))
 }
 
 // collect gathers every resource instance with its values, its unknowns and
@@ -190,7 +191,7 @@ func (p *parser) collect() error {
 	case p.doc.Values != nil:
 		root, rootKey = p.doc.Values, "values"
 	default:
-		return &firewall.Error{Origin: p.ix.origin(0), Msg: "neither planned_values (a plan) nor values (a state): want the output of terraform show -json"}
+		return &firewall.Error{Origin: p.ix.Origin(0), Msg: "neither planned_values (a plan) nor values (a state): want the output of terraform show -json"}
 	}
 	unknown := make(map[string]any)
 	for _, rc := range p.doc.ResourceChanges {
@@ -219,7 +220,7 @@ func (p *parser) walkModule(m *moduleShape, at []any, unknown map[string]any, se
 			continue
 		}
 		seen[rs.Address] = true
-		r := &res{addr: rs.Address, typ: rs.Type, mode: rs.Mode, path: sub(at, "resources", i), unknown: unknown[rs.Address]}
+		r := &res{addr: rs.Address, typ: rs.Type, mode: rs.Mode, path: awsimport.Sub(at, "resources", i), unknown: unknown[rs.Address]}
 		r.module, r.cfgAddr, r.index = splitAddress(rs.Address, rs.Mode)
 		r.values = make(map[string]any, len(rs.Values))
 		for k, raw := range rs.Values {
@@ -227,7 +228,7 @@ func (p *parser) walkModule(m *moduleShape, at []any, unknown map[string]any, se
 			dec := json.NewDecoder(bytes.NewReader(raw))
 			dec.UseNumber()
 			if err := dec.Decode(&v); err != nil {
-				return p.ix.errorf(sub(r.path, "values", k), "%s: %v", r.addr, err)
+				return p.ix.Errorf(awsimport.Sub(r.path, "values", k), "%s: %v", r.addr, err)
 			}
 			r.values[k] = v
 		}
@@ -237,7 +238,7 @@ func (p *parser) walkModule(m *moduleShape, at []any, unknown map[string]any, se
 		p.byCfg[key] = append(p.byCfg[key], r)
 	}
 	for i := range m.ChildModules {
-		if err := p.walkModule(&m.ChildModules[i], sub(at, "child_modules", i), unknown, seen, onlyMode...); err != nil {
+		if err := p.walkModule(&m.ChildModules[i], awsimport.Sub(at, "child_modules", i), unknown, seen, onlyMode...); err != nil {
 			return err
 		}
 	}

@@ -1,4 +1,4 @@
-package awsjson
+package awsimport
 
 import (
 	"bytes"
@@ -12,27 +12,35 @@ import (
 	"github.com/ctsim/ctsim/firewall"
 )
 
-// Errors are *firewall.Error values: Origin is the position, Field the
-// JSON member at fault ("CidrIp", "FromPort"; "" for syntax errors), Msg
+// Index maps the JSON paths of one file to byte offsets, and offsets to
+// file:line:col positions. A path is a JSON pointer made of member names and
+// array indexes ("/SecurityGroups/0/IpPermissions/1/IpRanges/0/CidrIp",
+// "/values/root_module/resources/3/values/ingress/0"), given to the methods
+// as its parts ("SecurityGroups", 0, "IpPermissions", …). A path's offset is the key of an
+// object member, or the first byte of an array element or of the root.
+//
+// Errors it makes are *firewall.Error values: Origin is the position, Field
+// the JSON member at fault ("CidrIp", "FromPort"; "" for syntax errors), Msg
 // what is wrong. Precision: syntax and type errors point at the byte where
-// encoding/json stopped. Semantic errors (a bad CIDR, a port out of range, an
-// unknown protocol) point at the key of the offending member ("CidrIp": …),
-// or at the enclosing object when the member is absent. Lines and columns
-// count from 1; columns count bytes.
-
-// index maps JSON paths ("/SecurityGroups/0/IpPermissions/1/IpRanges/0/CidrIp")
-// to byte offsets: the key of an object member, or the first byte of an array
-// element or of the root. It is built once per file by walking the tokens.
-type index struct {
+// encoding/json stopped. Semantic errors (a bad CIDR, a port out of range,
+// an unknown protocol) point at the key of the offending member
+// ("CidrIp": …), or at the enclosing object when the member is absent.
+// Lines and columns count from 1; columns count bytes.
+//
+// NewIndex makes an Index that knows lines only; Build adds the paths. An
+// Index is not safe for concurrent Build; once built, its methods only read
+// it. It keeps data, which the caller must not change.
+type Index struct {
 	file  string
 	data  []byte
 	lines []int // offset of the first byte of each line
 	at    map[string]int
 }
 
-// newIndex prepares the line table of data; build indexes the paths.
-func newIndex(file string, data []byte) *index {
-	ix := &index{file: file, data: data, at: make(map[string]int), lines: []int{0}}
+// NewIndex prepares the line table of data, read from the file named file;
+// Build indexes the paths.
+func NewIndex(file string, data []byte) *Index {
+	ix := &Index{file: file, data: data, at: make(map[string]int), lines: []int{0}}
 	for i, b := range data {
 		if b == '\n' {
 			ix.lines = append(ix.lines, i+1)
@@ -41,20 +49,21 @@ func newIndex(file string, data []byte) *index {
 	return ix
 }
 
-// build walks the tokens of ix.data, which should already be known to be
-// valid JSON, and records the offset of every path.
-func (ix *index) build() error {
+// Build walks the tokens of the data, which should already be known to be
+// valid JSON, and records the offset of every path. A JSON error comes back
+// positioned, as from JSONError.
+func (ix *Index) Build() error {
 	dec := json.NewDecoder(bytes.NewReader(ix.data))
 	dec.UseNumber()
 	if err := ix.walk(dec, "", -1); err != nil {
-		return ix.jsonError(err)
+		return ix.JSONError(err)
 	}
 	return nil
 }
 
 // skip returns the offset of the next token at or after off, skipping
 // whitespace and the separators the decoder consumes lazily.
-func (ix *index) skip(off int) int {
+func (ix *Index) skip(off int) int {
 	for off < len(ix.data) {
 		switch ix.data[off] {
 		case ' ', '\t', '\n', '\r', ',', ':':
@@ -66,7 +75,7 @@ func (ix *index) skip(off int) int {
 	return off
 }
 
-func (ix *index) walk(dec *json.Decoder, path string, keyAt int) error {
+func (ix *Index) walk(dec *json.Decoder, path string, keyAt int) error {
 	start := ix.skip(int(dec.InputOffset()))
 	tok, err := dec.Token()
 	if err != nil {
@@ -102,8 +111,9 @@ func (ix *index) walk(dec *json.Decoder, path string, keyAt int) error {
 	return err
 }
 
-// origin converts a byte offset into a position.
-func (ix *index) origin(off int) firewall.Origin {
+// Origin converts a byte offset of the data into a position. An offset
+// past the end counts as in the last line.
+func (ix *Index) Origin(off int) firewall.Origin {
 	lo, hi := 0, len(ix.lines)-1
 	for lo < hi {
 		mid := (lo + hi + 1) / 2
@@ -116,9 +126,9 @@ func (ix *index) origin(off int) firewall.Origin {
 	return firewall.Origin{File: ix.file, Line: lo + 1, Col: off - ix.lines[lo] + 1}
 }
 
-// pos returns the position of the JSON path made of parts (strings and
+// Pos returns the position of the JSON path made of parts (strings and
 // ints), falling back to the nearest enclosing value that was indexed.
-func (ix *index) pos(parts ...any) firewall.Origin {
+func (ix *Index) Pos(parts ...any) firewall.Origin {
 	ps := make([]string, len(parts))
 	for i, p := range parts {
 		switch v := p.(type) {
@@ -134,24 +144,24 @@ func (ix *index) pos(parts ...any) firewall.Origin {
 			path = "/" + strings.Join(ps[:n], "/")
 		}
 		if off, ok := ix.at[path]; ok {
-			return ix.origin(off)
+			return ix.Origin(off)
 		}
 	}
 	return firewall.Origin{File: ix.file}
 }
 
-// errorf returns a *firewall.Error at the JSON path parts; Field is the
+// Errorf returns a *firewall.Error at the JSON path parts; Field is the
 // last part when it is a member name.
-func (ix *index) errorf(parts []any, format string, args ...any) error {
-	e := &firewall.Error{Origin: ix.pos(parts...), Msg: fmt.Sprintf(format, args...)}
+func (ix *Index) Errorf(parts []any, format string, args ...any) error {
+	e := &firewall.Error{Origin: ix.Pos(parts...), Msg: fmt.Sprintf(format, args...)}
 	if len(parts) > 0 {
 		e.Field, _ = parts[len(parts)-1].(string)
 	}
 	return e
 }
 
-// jsonError turns an encoding/json error into a positioned *firewall.Error.
-func (ix *index) jsonError(err error) error {
+// JSONError turns an encoding/json error into a positioned *firewall.Error.
+func (ix *Index) JSONError(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
@@ -161,7 +171,7 @@ func (ix *index) jsonError(err error) error {
 		if off > 0 && !strings.HasPrefix(syn.Error(), "unexpected end") {
 			off--
 		}
-		return &firewall.Error{Origin: ix.origin(off), Msg: "invalid JSON: " + syn.Error()}
+		return &firewall.Error{Origin: ix.Origin(off), Msg: "invalid JSON: " + syn.Error()}
 	case errors.As(err, &typ):
 		// Offset is past the offending value; point at the key (or array
 		// element) it belongs to when the paths are indexed.
@@ -179,14 +189,14 @@ func (ix *index) jsonError(err error) error {
 		if typ.Field == "" {
 			msg = fmt.Sprintf("JSON %s where %s is expected", typ.Value, typ.Type)
 		}
-		return &firewall.Error{Origin: ix.origin(off), Field: typ.Field, Msg: msg}
+		return &firewall.Error{Origin: ix.Origin(off), Field: typ.Field, Msg: msg}
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return &firewall.Error{Origin: ix.origin(len(ix.data)), Msg: "invalid JSON: unexpected end of input"}
+		return &firewall.Error{Origin: ix.Origin(len(ix.data)), Msg: "invalid JSON: unexpected end of input"}
 	}
 	return &firewall.Error{Origin: firewall.Origin{File: ix.file}, Msg: err.Error()}
 }
 
-// sub returns the JSON path at extended by more, never sharing at's array.
-func sub(at []any, more ...any) []any {
+// Sub returns the JSON path at extended by more, never sharing at's array.
+func Sub(at []any, more ...any) []any {
 	return append(at[:len(at):len(at)], more...)
 }
