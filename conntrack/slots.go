@@ -1,6 +1,10 @@
 package conntrack
 
-import "github.com/ctsim/ctsim/sim/packet"
+import (
+	"unsafe"
+
+	"github.com/ctsim/ctsim/sim/packet"
+)
 
 // The table's storage: an open-addressing hash table of entries, with
 // linear probing and backward-shift deletion (no tombstones).
@@ -116,4 +120,25 @@ func (t *Table) remove(i int) {
 	}
 	t.slots[hole] = entry{}
 	t.count--
+}
+
+// Prefetch starts loading the slot where the entry of p's flow would be
+// found, so that a Lookup of p a little later does not wait for memory.
+// It is only a hint: it changes nothing and any later change to the table
+// is fine. Callers that know several packets ahead (a capture replay) use
+// it to overlap the cache misses of many lookups. It does not allocate.
+func (t *Table) Prefetch(p *packet.Packet) {
+	k, _ := KeyOf(p)
+	t.PrefetchKey(&k)
+}
+
+// PrefetchKey is Prefetch for a key made with KeyOf, so that a caller
+// consulting several tables about one packet builds its key once.
+func (t *Table) PrefetchKey(k *Key) {
+	if len(t.slots) == 0 {
+		return
+	}
+	a := uintptr(unsafe.Pointer(&t.slots[k.hash(hashSeed)&t.mask]))
+	prefetch(a)
+	prefetch(a + unsafe.Sizeof(entry{}) - 1) // an entry may straddle two lines
 }

@@ -191,6 +191,13 @@ func (t *Table) Lookup(p *packet.Packet, now packet.Time) Match {
 	return t.lookupKey(&k, srcIsA, now)
 }
 
+// LookupKey is Lookup for the key and direction KeyOf(p) returned, so that
+// a caller consulting several tables about one packet builds its key once.
+// It does not allocate.
+func (t *Table) LookupKey(k *Key, srcIsA bool, now packet.Time) Match {
+	return t.lookupKey(k, srcIsA, now)
+}
+
 // lookupKey is Lookup for a key; srcIsA tells the packet's direction.
 func (t *Table) lookupKey(k *Key, srcIsA bool, now packet.Time) Match {
 	i := t.find(k, k.hash(hashSeed))

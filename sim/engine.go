@@ -44,9 +44,13 @@ type Engine struct {
 	namers  []FlowNamer
 	frags   map[fragKey]fragState
 
-	steps   []Step
-	pending [2]pendingInsert
-	npend   int
+	steps []Step
+	// ck is the conntrack key of the packet on the path (both tables
+	// use it).
+	ck       conntrack.Key
+	ckSrcIsA bool
+	pending  [2]pendingInsert
+	npend    int
 
 	stats   counters
 	records []PacketRecord
@@ -55,10 +59,15 @@ type Engine struct {
 // sourceState is a source with its next packet read ahead.
 type sourceState struct {
 	src   packet.Source
-	namer int16 // index in Engine.namers, or -1
-	next  Packet
-	ok    bool // next holds a packet
-	done  bool
+	namer int16   // index in Engine.namers, or -1
+	next  *Packet // the packet to process next, in ring (valid when ok)
+	// nextKey is next's flow key and its hash, computed when it was read.
+	nextKey flowHint
+	ok      bool // next holds a packet
+	done    bool // the source has ended (err: with this error)
+	err     error
+	// ring holds the packets read ahead (see ahead.go).
+	ring *ring
 }
 
 // pendingChange is a scheduled change.
@@ -221,7 +230,7 @@ func (e *Engine) compile() error {
 // different sources at the same time are taken in the order the sources
 // were added. A source implementing FlowNamer names the flows it starts.
 func (e *Engine) AddSource(src packet.Source) {
-	s := sourceState{src: src, namer: -1}
+	s := sourceState{src: src, namer: -1, ring: new(ring)}
 	if n, ok := src.(FlowNamer); ok && len(e.namers) < 1<<15-1 {
 		s.namer = int16(len(e.namers))
 		e.namers = append(e.namers, n)
@@ -312,7 +321,7 @@ func (e *Engine) run(horizon Time) error {
 		}
 		s.ok = false
 		e.advance(s.next.At)
-		e.process(&s.next, s.namer)
+		e.process(s.next, s.namer, &s.nextKey)
 	}
 	return errors.Join(e.err, srcErr)
 }
@@ -323,20 +332,21 @@ func (e *Engine) nextSource(errp *error) int {
 	best := -1
 	for i := range e.sources {
 		s := &e.sources[i]
-		if !s.ok && !s.done {
-			ok, err := s.src.Next(&s.next)
-			if err != nil && *errp == nil {
-				*errp = fmt.Errorf("source %d: %w", i+1, err)
-			}
-			if ok {
+		if !s.ok && (s.ring.len > 0 || !s.done || s.err != nil) {
+			e.fill(s)
+			if e.take(s) {
 				s.ok = true
 				if s.next.At < e.now {
 					// Sources must be in time order; clamp a late packet
 					// so the clock never runs backwards.
 					s.next.At = e.now
 				}
-			} else {
-				s.done = true
+			} else if s.err != nil {
+				// Reported after every packet the source delivered.
+				if *errp == nil {
+					*errp = fmt.Errorf("source %d: %w", i+1, s.err)
+				}
+				s.err = nil
 			}
 		}
 		if s.ok && (best < 0 || s.next.At < e.sources[best].next.At) {
@@ -384,7 +394,7 @@ func (e *Engine) runEvent(ev event) {
 // (new flows grow the flow table). p is not modified.
 func (e *Engine) Step(p *Packet) PacketOutcome {
 	e.advance(p.At)
-	return e.process(p, -1)
+	return e.process(p, -1, nil)
 }
 
 // Options configure an Engine. The zero Options are AWS's defaults: the AWS

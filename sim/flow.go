@@ -235,12 +235,26 @@ type dropKey struct {
 
 var fwdByNames = [4]string{"tracked", "untracked", "not_filtered", "no_filter"}
 
+// flowHint is a packet's flow key, its direction and hash, computed ahead.
+type flowHint struct {
+	key    flowKey
+	srcIsA bool
+	hash   uint64
+}
+
 // flowFor returns the index of q's flow, creating it, and whether q travels
 // from the responder. namer is the index of q's source in Engine.namers, or
-// -1.
-func (e *Engine) flowFor(q *Packet, namer int16) (int32, bool) {
-	k, srcIsA := makeFlowKey(q.Tuple())
-	h := k.hash()
+// -1. pre, if not nil, is q's flow key computed ahead.
+func (e *Engine) flowFor(q *Packet, namer int16, pre *flowHint) (int32, bool) {
+	var k flowKey
+	var srcIsA bool
+	var h uint64
+	if pre != nil {
+		k, srcIsA, h = pre.key, pre.srcIsA, pre.hash
+	} else {
+		k, srcIsA = makeFlowKey(q.Tuple())
+		h = k.hash()
+	}
 	if i := e.flowIdx.find(e.flows, &k, h); i >= 0 {
 		return i, srcIsA != (e.flows[i].flags&flInitIsA != 0)
 	}

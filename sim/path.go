@@ -16,7 +16,8 @@ type pendingInsert struct {
 
 // process walks one packet through the path at the engine's current time
 // and records the outcome (see the package comment for the path).
-func (e *Engine) process(p *Packet, namer int16) PacketOutcome {
+// pre, if not nil, is p's flow key computed ahead.
+func (e *Engine) process(p *Packet, namer int16, pre *flowHint) PacketOutcome {
 	e.steps = e.steps[:0]
 	e.npend = 0
 	e.stats.read++
@@ -32,15 +33,15 @@ func (e *Engine) process(p *Packet, namer int16) PacketOutcome {
 	if len(e.net.public) > 0 {
 		if to, i, ok := e.net.natTarget(q.Src); ok {
 			e.push(Step{Where: e.net.ifaces[i].name, Filter: FilterNAT, Direction: firewall.Egress, Action: firewall.Allow, Note: e.net.natNotes[keyOf(q.Src)]})
-			q.Src = to
+			q.Src, pre = to, nil
 		}
 		if to, i, ok := e.net.natTarget(q.Dst); ok {
 			e.push(Step{Where: e.net.ifaces[i].name, Filter: FilterNAT, Direction: firewall.Ingress, Action: firewall.Allow, Note: e.net.natNotes[keyOf(q.Dst)]})
-			q.Dst = to
+			q.Dst, pre = to, nil
 		}
 	}
 
-	fi, back := e.flowFor(&q, namer)
+	fi, back := e.flowFor(&q, namer, pre)
 	fl := &e.flows[fi]
 	forwarded, cls := e.walk(&q, fl, back)
 
@@ -114,6 +115,10 @@ func (e *Engine) walk(q *Packet, fl *flowState, back bool) (bool, uint8) {
 		side = 1
 	}
 	var cls uint8
+	if (src != nil && src.sg != nil) || (dst != nil && dst.sg != nil) {
+		// One conntrack key serves both interfaces' tables.
+		e.ck, e.ckSrcIsA = conntrack.KeyOf(q)
+	}
 	if src != nil && src.sg != nil {
 		ok, c := e.sgStep(src, firewall.Egress, q, fl, side, auto)
 		cls |= c
@@ -225,7 +230,7 @@ func (e *Engine) sgDecide(f *iface, dir firewall.Direction, q *Packet, fl *flowS
 		return false, 0
 	}
 
-	m := tbl.Lookup(q, e.now)
+	m := tbl.LookupKey(&e.ck, e.ckSrcIsA, e.now)
 	if m.Found {
 		if e.opt.NoStateOnLaterDrop && dir == firewall.Egress {
 			e.defer1(tbl, m, true)
@@ -327,7 +332,7 @@ func (e *Engine) laterFragment(q *Packet, namer int16) PacketOutcome {
 		return e.finish(q, fs.flow, back, fs.forwarded, 0)
 	}
 	e.push(Step{Where: "fragment", Filter: FilterFragment, Action: firewall.Deny, Reason: firewall.ReasonFragmentOrphan})
-	fi, back := e.flowFor(q, namer)
+	fi, back := e.flowFor(q, namer, nil)
 	return e.finish(q, fi, back, false, 0)
 }
 
