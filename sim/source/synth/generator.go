@@ -19,6 +19,7 @@ const pcgStream = 0x9e3779b97f4a7c15
 // fixed by New; a Generator is not safe for concurrent use.
 type Generator struct {
 	pkts  []packet.Packet
+	sess  []int32 // session index of each packet
 	next  int
 	names map[packet.Tuple]int32 // client→server tuple → flow index
 	flows []string               // flow names by index
@@ -40,6 +41,27 @@ func newGenerator(flows []Flow, seed uint64, maxPackets int) (*Generator, error)
 		rng:        rand.New(rand.NewPCG(seed, seed^pcgStream)),
 		maxPackets: maxPackets,
 	}
+	index, err := b.validate()
+	if err != nil {
+		return nil, err
+	}
+	if err := b.layout(); err != nil {
+		return nil, err
+	}
+	if err := b.allocate(); err != nil {
+		return nil, err
+	}
+	if err := b.checkTuples(); err != nil {
+		return nil, err
+	}
+	b.resolveQuotes(index)
+	return b.generator(), nil
+}
+
+// validate validates every flow and the references between them, and
+// returns the index of each flow by name.
+func (b *builder) validate() (map[string]int, error) {
+	flows := b.flows
 	index := make(map[string]int, len(flows))
 	for i := range flows {
 		f := &flows[i]
@@ -67,14 +89,41 @@ func newGenerator(flows []Flow, seed uint64, maxPackets int) (*Generator, error)
 			return nil, f.errorf("quote", "quote %q is a flow of the other address family than client %s", f.Quote, f.Client.Addr)
 		}
 	}
+	return index, nil
+}
+
+// Plan lays out flows as New does, but keeps no packets and allocates no
+// ports: it returns one FlowInfo per session (in Flows order, with a zero
+// Tuple) and, per session, how many of its packets are at or before
+// horizon. It is much cheaper than New for checking a run's duration
+// against the traffic. Errors are New's, except those of port allocation.
+func Plan(flows []Flow, seed uint64, horizon packet.Time) ([]FlowInfo, []int, error) {
+	return plan(flows, seed, horizon, MaxPackets)
+}
+
+// plan is Plan with a packet limit (tests lower it).
+func plan(flows []Flow, seed uint64, horizon packet.Time, maxPackets int) ([]FlowInfo, []int, error) {
+	b := &builder{
+		flows:      flows,
+		rng:        rand.New(rand.NewPCG(seed, seed^pcgStream)),
+		maxPackets: maxPackets,
+		plan:       true,
+		horizon:    horizon,
+	}
+	if _, err := b.validate(); err != nil {
+		return nil, nil, err
+	}
 	if err := b.layout(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := b.allocate(); err != nil {
-		return nil, err
+	infos := make([]FlowInfo, len(b.sessions))
+	for i := range b.sessions {
+		s := &b.sessions[i]
+		f := &b.flows[s.flow]
+		infos[i] = FlowInfo{Name: f.Name, Flow: s.flow, Session: s.idx, Kind: f.Kind,
+			Start: s.start, End: s.end, Packets: s.n}
 	}
-	b.resolveQuotes(index)
-	return b.generator(), nil
+	return infos, b.until, nil
 }
 
 // Next fills *p with the next packet and reports false after the last one.
@@ -95,8 +144,10 @@ func (g *Generator) Reset() { g.next = 0 }
 func (g *Generator) Len() int { return len(g.pkts) }
 
 // FlowName returns the name of the flow one of whose sessions has tuple t
-// in either direction, or "" if none has. When two flows share a tuple the
-// earlier flow's name wins. It does not allocate.
+// in either direction, or "" if none has. New rejects two flows sharing a
+// tuple at any time (the simulator keeps one flow per tuple for the whole
+// run, so a name by time could not be reported), except ICMP error flows,
+// where the first flow's name wins. It does not allocate.
 func (g *Generator) FlowName(t packet.Tuple) string {
 	if i, ok := g.names[t]; ok {
 		return g.flows[i]
@@ -105,6 +156,26 @@ func (g *Generator) FlowName(t packet.Tuple) string {
 		return g.flows[i]
 	}
 	return ""
+}
+
+// PacketsUntil returns, per session (in Flows order), how many of its
+// packets are at or before t: the packets a run with horizon t simulates.
+// A session with fewer than its FlowInfo.Packets was cut short.
+func (g *Generator) PacketsUntil(t packet.Time) []int {
+	out := make([]int, len(g.infos))
+	for i := range g.infos {
+		out[i] = g.infos[i].Packets
+	}
+	cut, _ := slices.BinarySearchFunc(g.pkts, t, func(p packet.Packet, t packet.Time) int {
+		if p.At <= t {
+			return -1
+		}
+		return 1
+	})
+	for _, s := range g.sess[cut:] {
+		out[s]--
+	}
+	return out
 }
 
 // Flows returns one FlowInfo per generated session, in flow order then
@@ -144,6 +215,14 @@ type builder struct {
 	err      error
 	// maxPackets is the most items layout may make (MaxPackets).
 	maxPackets int
+	// plan makes emit count packets instead of keeping them (Plan): total
+	// is their number, scratch receives each, and until per session counts
+	// those at or before horizon.
+	plan    bool
+	total   int
+	scratch item
+	horizon packet.Time
+	until   []int
 }
 
 // emit appends a packet of the current session at time at, in the
@@ -151,6 +230,22 @@ type builder struct {
 // fill. It returns a scratch packet and records an error once MaxPackets
 // is exceeded.
 func (b *builder) emit(at packet.Time, back bool) *item {
+	if b.plan {
+		if b.total >= b.maxPackets && b.err == nil {
+			s := &b.sessions[len(b.sessions)-1]
+			f := &b.flows[s.flow]
+			b.err = f.errorf("count", "the flows make more than %d packets (at flow %q session %d)", b.maxPackets, f.Name, s.idx+1)
+		}
+		b.total++
+		s := &b.sessions[len(b.sessions)-1]
+		s.n++
+		s.end = max(s.end, at)
+		if at <= b.horizon {
+			b.until[len(b.sessions)-1]++
+		}
+		b.scratch = item{At: at}
+		return &b.scratch
+	}
 	if len(b.items) >= b.maxPackets {
 		if b.err == nil {
 			s := &b.sessions[len(b.sessions)-1]
@@ -224,12 +319,14 @@ func (b *builder) generator() *Generator {
 	})
 	g := &Generator{
 		pkts:  make([]packet.Packet, len(b.items)),
+		sess:  make([]int32, len(b.items)),
 		names: make(map[packet.Tuple]int32, len(b.sessions)),
 		flows: make([]string, len(b.flows)),
 		infos: make([]FlowInfo, len(b.sessions)),
 	}
 	for i, j := range order {
 		b.packet(&g.pkts[i], &b.items[j])
+		g.sess[i] = b.items[j].sess
 	}
 	for i := range b.flows {
 		g.flows[i] = b.flows[i].Name

@@ -95,6 +95,9 @@ func (b *builder) layout() error {
 					return f.errorf("count", "session %d starts at %s, too far in the future (count %d, every %s)", si+1, start, p.count, p.every)
 				}
 			}
+			if b.plan {
+				b.until = append(b.until, 0)
+			}
 			b.sessions = append(b.sessions, session{
 				flow: fi, idx: si, start: packet.Time(start), first: len(b.items),
 				client: f.Client.Addr.Unmap(), peer: f.Server.Addr.Unmap(),
@@ -118,6 +121,10 @@ func (b *builder) layout() error {
 				return b.err
 			}
 			s := &b.sessions[len(b.sessions)-1]
+			if b.plan {
+				s.end = max(s.end, s.start)
+				continue
+			}
 			s.n = len(b.items) - s.first
 			s.end = s.start
 			for _, it := range b.items[s.first:] {
