@@ -21,7 +21,7 @@ type decoder struct {
 	link  linkLayer
 	eth   layers.Ethernet
 	dot1q layers.Dot1Q
-	sll   layers.LinuxSLL
+	sll   sllLayer
 	sll2  layers.LinuxSLL2
 	loop  layers.Loopback
 	mpls  mplsLayer
@@ -62,7 +62,7 @@ func newDecoder() *decoder {
 // frames a healthy capture holds.
 func (d *decoder) decode(data []byte, link layers.LinkType, p *packet.Packet) SkipReason {
 	*p = packet.Packet{}
-	d.cut = false
+	d.cut, d.sll.badHalen = false, false
 	if !linkSupported(link) {
 		return SkipUnsupportedLinkType
 	}

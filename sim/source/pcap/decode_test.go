@@ -1,6 +1,8 @@
 package pcap
 
 import (
+	"fmt"
+	"path/filepath"
 	"testing"
 
 	"github.com/ctsim/ctsim/sim/packet"
@@ -52,7 +54,9 @@ func TestLinkTypes(t *testing.T) {
 		// Linux cooked
 		{"sll", 113, cat(sll(6, 0x0800), synV4), synV4s},
 		{"sll ipv6", 113, cat(sll(6, 0x86dd), synV6), synV6s},
-		{"sll address length 20", 113, cat(sll(20, 0x0800), synV4), "malformed_link"},
+		{"sll address length 20", 113, cat(sll(20, 0x0800), synV4), synV4s},
+		{"sll cut", 113, sll(6, 0x0800)[:15], "truncated"},
+		{"sll arp", 113, cat(sll(6, 0x0806), make([]byte, 28)), "not_ip"},
 		{"sll2", 276, cat(sll2(0x0800), synV4), synV4s},
 		{"sll2 cut", 276, sll2(0x0800)[:12], "truncated"},
 		// BSD null and OpenBSD loopback
@@ -84,6 +88,49 @@ func TestLinkTypes(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestSLLAddressLengthOver8: the Linux SLL header is 16 bytes whatever its
+// address length says; a length over 8 raises sll_bad_halen and the
+// datagram after the header is still decoded, as Wireshark does (issue:
+// link types, malformed packets; SPEC.md §1.1).
+func TestSLLAddressLengthOver8(t *testing.T) {
+	tests := []struct {
+		halen uint16
+		warn  string
+	}{
+		{6, ""}, {8, ""}, {9, "sll_bad_halen"}, {227, "sll_bad_halen"}, {50438, "sll_bad_halen"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.halen), func(t *testing.T) {
+			p, reason, s := decodeOne(t, 113, cat(sll(tt.halen, 0x0800), synV4))
+			if reason != "" || p.String() != synV4s {
+				t.Fatalf("got %q / skipped %q, want %q", p.String(), reason, synV4s)
+			}
+			var warn string
+			for _, w := range s.Warnings {
+				warn = w.Reason
+			}
+			if warn != tt.warn {
+				t.Errorf("warnings %v, want %q", s.Warnings, tt.warn)
+			}
+		})
+	}
+	// The corpus file with such headers: the six frames decode (tshark
+	// flags only one of its 209 frames).
+	path := filepath.Join(corpusDir(t), "malformed", "sll-pcapng-oversized-halen__gopacket-linux_sll_oversized_addr.pcapng")
+	r, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got := map[uint64]bool{}
+	drain(t, r, func(p *packet.Packet) { got[p.Frame] = p.Proto == packet.ProtoTCP })
+	for _, f := range []uint64{8, 76, 91, 106, 117, 120} {
+		if !got[f] {
+			t.Errorf("frame %d not delivered as TCP", f)
+		}
 	}
 }
 

@@ -55,7 +55,7 @@
 // blocks (EPB, SPB, OPB) are records. The skip reason tokens:
 //
 //	malformed_ip           bad IPv4/IPv6 header, or IP version not the one the link promised
-//	malformed_link         bad link header (Linux SLL address length over 8, …)
+//	malformed_link         bad link header (a loopback family over 255, …)
 //	malformed_transport    bad TCP/UDP/ICMP/SCTP header (TCP data offset under 5, …)
 //	mpls                   MPLS whose payload is not IP (pseudowire), or over 16 labels
 //	not_ip                 no IP datagram (ARP, LLDP, IS-IS, slow protocols, PPPoE, …)
@@ -63,11 +63,14 @@
 //	truncated              cut by the snap length before the header the filters need
 //	unsupported_link_type  a link type other than those listed under Decoding
 //
-// Warnings count oddities in records that were still delivered:
-// caplen_over_snaplen, link_type_fcs_bits, tcp_header_cut (a TCP header cut
-// after its flags byte: ports, sequence numbers and flags are all there)
-// and timestamp_fraction_overflow (a pcap sub-second field of a second or
-// more, carried into the seconds as pcapgo and Wireshark do).
+// Warnings count oddities in records that were still read:
+// caplen_over_origlen and caplen_over_snaplen (the captured bytes are read
+// all the same, as libpcap and Wireshark do), link_type_fcs_bits,
+// sll_bad_halen (a Linux SLL address length over 8: the header is 16 bytes
+// whatever it says, so the datagram after it is decoded), tcp_header_cut (a
+// TCP header cut after its flags byte: ports, sequence numbers and flags are
+// all there) and timestamp_fraction_overflow (a pcap sub-second field of a
+// second or more, carried into the seconds as pcapgo and Wireshark do).
 //
 // # Time
 //

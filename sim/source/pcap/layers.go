@@ -98,6 +98,44 @@ func (l *linkLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) err
 	return nil
 }
 
+// sllLayer decodes the Linux cooked header (LINKTYPE_LINUX_SLL) itself.
+// gopacket's LinuxSLL refuses an address length over 8, but the header is 16
+// bytes whatever that field says: packet type, ARPHRD type, address length,
+// an 8-byte address field, protocol. libpcap writes at most 8 address bytes
+// and Wireshark reads the datagram from byte 16, so the reader does too and
+// raises WarnSLLBadHalen instead of skipping the record.
+type sllLayer struct {
+	addrType uint16
+	proto    layers.EthernetType
+	payload  []byte
+	// badHalen reports an address length over 8 in the last header decoded.
+	badHalen bool
+}
+
+func (s *sllLayer) CanDecode() gopacket.LayerClass { return layers.LayerTypeLinuxSLL }
+func (s *sllLayer) LayerPayload() []byte           { return s.payload }
+
+// NextLayerType follows gopacket's LinuxSLL: protocol 0x0004 means an 802.2
+// LLC frame (except on radiotap, ARPHRD 803), anything else is an EtherType.
+func (s *sllLayer) NextLayerType() gopacket.LayerType {
+	if s.proto == layers.LinuxSLL2EthernetTypeLLC && s.addrType != uint16(layers.ARPHardwareTypeDot11Radiotap) {
+		return layers.LayerTypeLLC
+	}
+	return s.proto.LayerType()
+}
+
+func (s *sllLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) < 16 {
+		df.SetTruncated()
+		return errShortLink
+	}
+	s.addrType = binary.BigEndian.Uint16(data[2:4])
+	s.badHalen = binary.BigEndian.Uint16(data[4:6]) > 8
+	s.proto = layers.EthernetType(binary.BigEndian.Uint16(data[14:16]))
+	s.payload = data[16:]
+	return nil
+}
+
 // mplsLayer pops an MPLS label stack (RFC 3032) and guesses the payload by
 // its first nibble, as routers and Wireshark do: 4 is IPv4, 6 is IPv6, and
 // anything else (a pseudowire control word, 0) is not IP.

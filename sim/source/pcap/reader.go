@@ -266,7 +266,11 @@ func (r *Reader) Next(p *packet.Packet) (bool, error) {
 			r.skipped[SkipOutsideWindow]++
 			continue
 		}
-		if reason := r.dec.decode(data, link, p); reason != reasonNone {
+		reason := r.dec.decode(data, link, p)
+		if r.dec.sll.badHalen {
+			r.warnings[WarnSLLBadHalen]++
+		}
+		if reason != reasonNone {
 			r.skipped[reason]++
 			continue
 		}

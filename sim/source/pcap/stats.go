@@ -14,12 +14,16 @@ type SkipReason uint8
 // Skip reasons, in token order.
 const (
 	reasonNone SkipReason = iota
+	// SkipCustomBlock: a pcapng Custom Block (type 0x00000BAD or
+	// 0x40000BAD). It holds no packet, but Wireshark lists it as a record
+	// and numbers it as a frame, so the reader counts it too.
+	SkipCustomBlock
 	// SkipMalformedIP: the IPv4/IPv6 header is invalid (bad version, header
 	// length, total length smaller than the header, bad extension header) or
 	// the link type promised one IP version and the payload is the other.
 	SkipMalformedIP
 	// SkipMalformedLink: the link-layer header is invalid (for example a
-	// Linux SLL address length over 8, a loopback family over 255).
+	// loopback family over 255).
 	SkipMalformedLink
 	// SkipMalformedTransport: the TCP/UDP/ICMP/SCTP header is invalid (TCP
 	// data offset under 5, UDP length under 8).
@@ -33,6 +37,12 @@ const (
 	// SkipOutsideWindow: the packet's capture-relative time is outside
 	// Options.Start..Options.End.
 	SkipOutsideWindow
+	// SkipOversizedRecord: the record's captured length is over MaxRecord
+	// (256 KiB) while its header is otherwise sane; it is passed over
+	// without being read into memory and reading goes on. (A header whose
+	// length is absurd, over 16 MiB or not fitting its block, ends the
+	// capture with a *CaptureError instead.)
+	SkipOversizedRecord
 	// SkipTruncated: the record ends before the header the filters need (a
 	// frame shorter than its link header, an IP header cut by the snap
 	// length, a TCP header cut before its flags).
@@ -45,12 +55,14 @@ const (
 
 var reasonTokens = [numReasons]string{
 	reasonNone:              "none",
+	SkipCustomBlock:         "custom_block",
 	SkipMalformedIP:         "malformed_ip",
 	SkipMalformedLink:       "malformed_link",
 	SkipMalformedTransport:  "malformed_transport",
 	SkipMPLS:                "mpls",
 	SkipNotIP:               "not_ip",
 	SkipOutsideWindow:       "outside_window",
+	SkipOversizedRecord:     "oversized_record",
 	SkipTruncated:           "truncated",
 	SkipUnsupportedLinkType: "unsupported_link_type",
 }
@@ -69,13 +81,21 @@ type Warning uint8
 
 // Warnings, in token order.
 const (
+	// WarnCaplenOverOriglen: a record's captured length is over its
+	// original length; libpcap and Wireshark read the captured bytes
+	// anyway, and so does the reader (pcapgo refuses the record).
+	WarnCaplenOverOriglen Warning = iota
 	// WarnCaplenOverSnaplen: a pcap record is longer than the snap length
 	// its file header declares (pcapgo and tcpdump read it anyway, up to
 	// MaxRecord).
-	WarnCaplenOverSnaplen Warning = iota
+	WarnCaplenOverSnaplen
 	// WarnLinkTypeFCSBits: the pcap header's link-type field has FCS bits
 	// (27–31) set; like libpcap, the reader ignores them.
 	WarnLinkTypeFCSBits
+	// WarnSLLBadHalen: a Linux SLL header's link-layer address length is
+	// over 8, the size of its address field; the header is 16 bytes
+	// whatever that field says, so the datagram after it is decoded.
+	WarnSLLBadHalen
 	// WarnTCPHeaderCut: the TCP header is cut by the snap length after its
 	// flags byte; ports, sequence numbers and flags are read, options are
 	// lost.
@@ -88,8 +108,10 @@ const (
 )
 
 var warningTokens = [numWarnings]string{
+	WarnCaplenOverOriglen: "caplen_over_origlen",
 	WarnCaplenOverSnaplen: "caplen_over_snaplen",
 	WarnLinkTypeFCSBits:   "link_type_fcs_bits",
+	WarnSLLBadHalen:       "sll_bad_halen",
 	WarnTCPHeaderCut:      "tcp_header_cut",
 	WarnTimestampFraction: "timestamp_fraction_overflow",
 }
