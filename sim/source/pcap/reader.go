@@ -44,8 +44,11 @@ type Reader struct {
 
 	g  *guard
 	br *bufio.Reader
-	pr *pcapgo.Reader   // classic pcap, or
+	pr *pcapgo.Reader   // classic pcap (its header; records: readPcapRecord), or
 	ng *pcapgo.NgReader // pcapng
+	// buf holds a classic pcap record too long to be returned in place
+	// from br (at most MaxRecord bytes).
+	buf []byte
 	// link is the pcap file's link type (pcapng records carry their own).
 	link layers.LinkType
 
@@ -68,6 +71,7 @@ type Reader struct {
 	snaplen                    int // pcap header's snap length, as declared
 	pcapBO                     binary.ByteOrder
 	fracLimit                  uint32 // 1e6 (µs) or 1e9 (ns) for pcap
+	fracScale                  uint32 // 1000 (µs) or 1 (ns): to nanoseconds
 
 	done bool
 	err  *CaptureError
@@ -176,13 +180,10 @@ func (r *Reader) openPcap(hdr []byte) error {
 		return err
 	}
 	r.snaplen = int(min(pr.Snaplen(), MaxRecord+1))
-	if pr.Snaplen() > MaxRecord {
-		pr.SetSnaplen(MaxRecord)
-	}
 	r.pr, r.link, r.pcapBO = pr, pr.LinkType(), bo
-	r.fracLimit = 1e6
+	r.fracLimit, r.fracScale = 1e6, 1000
 	if pr.Resolution() == gopacket.TimestampResolutionNanosecond {
-		r.fracLimit = 1e9
+		r.fracLimit, r.fracScale = 1e9, 1
 	}
 	return nil
 }
@@ -237,25 +238,28 @@ func (r *Reader) Next(p *packet.Packet) (bool, error) {
 		var (
 			data []byte
 			ci   gopacket.CaptureInfo
+			skip SkipReason
 			err  error
 		)
 		if r.ng != nil {
 			data, ci, err = r.ng.ZeroCopyReadPacketData()
 		} else {
-			// pcapgo folds an out-of-range fraction into the seconds;
-			// look at the record header first to flag it.
-			if h, _ := r.br.Peek(16); len(h) == 16 && r.pcapBO.Uint32(h[4:8]) >= r.fracLimit {
-				r.warnings[WarnTimestampFraction]++
-			}
-			data, ci, err = r.pr.ZeroCopyReadPacketData()
+			data, ci, skip, err = r.readPcapRecord()
 		}
 		if err != nil {
 			return false, r.fail(err, start)
 		}
 		r.read++
+		if skip != reasonNone {
+			r.skipped[skip]++
+			continue
+		}
 		r.bytes += uint64(ci.Length)
 		r.capBytes += uint64(len(data))
 		link := r.link
+		if r.ng != nil && len(data) > ci.Length {
+			r.warnings[WarnCaplenOverOriglen]++ // readPcapRecord counts pcap's
+		}
 		if r.ng != nil && len(ci.AncillaryData) > 0 {
 			link, _ = ci.AncillaryData[0].(layers.LinkType)
 		} else if r.pr != nil && len(data) > r.snaplen {

@@ -1,0 +1,87 @@
+package pcap
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/gopacket/gopacket"
+)
+
+// maxSaneRecord is the length beyond which a record header (a pcap
+// record's captured length, a pcapng block's total length) is taken as
+// garbage: the capture ends there with a *CaptureError. A record over
+// MaxRecord but within this limit is sane: it is passed over without being
+// read into memory, skipped with reason oversized_record, and reading goes
+// on. 16 MiB is libpcap's and Wireshark's largest pcapng block.
+const maxSaneRecord = 16 << 20
+
+// readPcapRecord reads the next classic pcap record. pcapgo's Reader is
+// only used for the file header: it ends the whole capture at a record
+// whose captured length is over its original length (libpcap and Wireshark
+// read such a record) or over the snap length, and it copies every record
+// out of the read buffer. Here a record of up to the read buffer's size is
+// returned in place (valid until the next read), a longer one is copied
+// into r.buf, and a sane record over MaxRecord is discarded unread and
+// reported as skip = SkipOversizedRecord.
+//
+// A clean end of file (no byte of a next record header) is io.EOF; a file
+// that ends inside a record is io.ErrUnexpectedEOF.
+func (r *Reader) readPcapRecord() (data []byte, ci gopacket.CaptureInfo, skip SkipReason, err error) {
+	h, err := r.br.Peek(16)
+	if len(h) < 16 {
+		if len(h) > 0 && (err == nil || err == io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, ci, reasonNone, err
+	}
+	bo := r.pcapBO
+	sec, frac := bo.Uint32(h[0:4]), bo.Uint32(h[4:8])
+	caplen, origlen := bo.Uint32(h[8:12]), bo.Uint32(h[12:16])
+	if caplen > maxSaneRecord {
+		return nil, ci, reasonNone, fmt.Errorf("%w: captured length %d over the %d-byte limit", errRecordTooLarge, caplen, maxSaneRecord)
+	}
+	r.br.Discard(16) // the 16 bytes are buffered: this cannot fail
+	if frac >= r.fracLimit {
+		// Like pcapgo (including its uint32 product), carry an
+		// out-of-range fraction into the seconds.
+		r.warnings[WarnTimestampFraction]++
+	}
+	ci.Timestamp = time.Unix(int64(sec), int64(frac*r.fracScale)).UTC()
+	ci.CaptureLength, ci.Length = int(caplen), int(origlen)
+	if caplen > origlen {
+		r.warnings[WarnCaplenOverOriglen]++
+	}
+	n := int(caplen)
+	switch {
+	case n > MaxRecord:
+		if m, err := r.br.Discard(n); m < n {
+			return nil, ci, reasonNone, truncation(err)
+		}
+		return nil, ci, SkipOversizedRecord, nil
+	case n <= r.br.Size():
+		data, err = r.br.Peek(n)
+		if len(data) < n {
+			return nil, ci, reasonNone, truncation(err)
+		}
+		r.br.Discard(n)
+		return data, ci, reasonNone, nil
+	}
+	if cap(r.buf) < n {
+		r.buf = make([]byte, MaxRecord)
+	}
+	data = r.buf[:n]
+	if _, err := io.ReadFull(r.br, data); err != nil {
+		return nil, ci, reasonNone, truncation(err)
+	}
+	return data, ci, reasonNone, nil
+}
+
+// truncation turns the error of a read cut short inside a record into
+// io.ErrUnexpectedEOF; other errors (a gzip checksum, a disk error) pass.
+func truncation(err error) error {
+	if err == nil || err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
