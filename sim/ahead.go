@@ -55,7 +55,7 @@ func (e *Engine) fill(s *sourceState) {
 		fh := &r.key[j]
 		fh.key, fh.srcIsA = makeFlowKey(r.pkt[j].Tuple())
 		h := fh.key.hash()
-		fh.hash, r.flow[j] = h, -1
+		fh.hash, fh.ctOK, r.flow[j] = h, false, -1
 		if len(e.flowIdx.slots) > 0 {
 			prefetch(uintptr(unsafe.Pointer(&e.flowIdx.slots[h&e.flowIdx.mask])))
 		}
@@ -69,7 +69,7 @@ func (e *Engine) take(s *sourceState) bool {
 	if r.len == 0 {
 		return false
 	}
-	s.next, s.nextKey = &r.pkt[r.head], r.key[r.head]
+	s.next, s.nextKey = &r.pkt[r.head], &r.key[r.head]
 	r.head = r.at(1)
 	r.len--
 	if aheadFlow-1 < r.len {
@@ -84,16 +84,15 @@ func (e *Engine) take(s *sourceState) bool {
 	if aheadConntrak-1 < r.len {
 		j := r.at(aheadConntrak - 1)
 		if i := r.flow[j]; i >= 0 && int(i) < len(e.flows) {
-			var ck conntrack.Key
-			haveKey := false
+			fh := &r.key[j]
 			for _, fi := range e.flows[i].ends {
 				if fi >= 0 {
 					if t := e.net.ifaces[fi].table; t != nil {
-						if !haveKey {
-							ck, _ = conntrack.KeyOf(&r.pkt[j])
-							haveKey = true
+						if !fh.ctOK {
+							fh.ct, fh.ctSrcIsA = conntrack.KeyOf(&r.pkt[j])
+							fh.ctOK = true
 						}
-						t.PrefetchKey(&ck)
+						t.PrefetchKey(&fh.ct)
 					}
 				}
 			}

@@ -62,7 +62,7 @@ type sourceState struct {
 	namer int16   // index in Engine.namers, or -1
 	next  *Packet // the packet to process next, in ring (valid when ok)
 	// nextKey is next's flow key and its hash, computed when it was read.
-	nextKey flowHint
+	nextKey *flowHint
 	ok      bool // next holds a packet
 	done    bool // the source has ended (err: with this error)
 	err     error
@@ -321,7 +321,7 @@ func (e *Engine) run(horizon Time) error {
 		}
 		s.ok = false
 		e.advance(s.next.At)
-		e.process(s.next, s.namer, &s.nextKey)
+		e.process(s.next, s.namer, s.nextKey)
 	}
 	return errors.Join(e.err, srcErr)
 }

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"net/netip"
 
+	"github.com/ctsim/ctsim/conntrack"
 	"github.com/ctsim/ctsim/firewall"
 	"github.com/ctsim/ctsim/sim/packet"
 )
@@ -235,11 +236,15 @@ type dropKey struct {
 
 var fwdByNames = [4]string{"tracked", "untracked", "not_filtered", "no_filter"}
 
-// flowHint is a packet's flow key, its direction and hash, computed ahead.
+// flowHint is a packet's flow key, its direction and hash, and maybe its
+// conntrack key (ctOK), computed ahead.
 type flowHint struct {
-	key    flowKey
-	srcIsA bool
-	hash   uint64
+	key      flowKey
+	srcIsA   bool
+	ctSrcIsA bool
+	ctOK     bool
+	hash     uint64
+	ct       conntrack.Key
 }
 
 // flowFor returns the index of q's flow, creating it, and whether q travels

@@ -43,7 +43,7 @@ func (e *Engine) process(p *Packet, namer int16, pre *flowHint) PacketOutcome {
 
 	fi, back := e.flowFor(&q, namer, pre)
 	fl := &e.flows[fi]
-	forwarded, cls := e.walk(&q, fl, back)
+	forwarded, cls := e.walk(&q, fl, back, pre)
 
 	if q.Fragment.IsFragment && q.Fragment.More {
 		e.frags[fragKey{src: keyOf(q.Src), dst: keyOf(q.Dst), id: q.Fragment.ID, proto: q.Proto}] =
@@ -54,7 +54,8 @@ func (e *Engine) process(p *Packet, namer int16, pre *flowHint) PacketOutcome {
 
 // walk runs the filters and reports whether q passed, with its tracking
 // class bits.
-func (e *Engine) walk(q *Packet, fl *flowState, back bool) (bool, uint8) {
+// pre, if not nil, holds q's keys computed ahead.
+func (e *Engine) walk(q *Packet, fl *flowState, back bool, pre *flowHint) (bool, uint8) {
 	// The flow knows its endpoints: which interfaces own its addresses and
 	// whether AWS filters them.
 	nfSrc, nfDst := fl.flags&flNFInit != 0, fl.flags&flNFResp != 0
@@ -117,7 +118,11 @@ func (e *Engine) walk(q *Packet, fl *flowState, back bool) (bool, uint8) {
 	var cls uint8
 	if (src != nil && src.sg != nil) || (dst != nil && dst.sg != nil) {
 		// One conntrack key serves both interfaces' tables.
-		e.ck, e.ckSrcIsA = conntrack.KeyOf(q)
+		if pre != nil && pre.ctOK {
+			e.ck, e.ckSrcIsA = pre.ct, pre.ctSrcIsA
+		} else {
+			e.ck, e.ckSrcIsA = conntrack.KeyOf(q)
+		}
 	}
 	if src != nil && src.sg != nil {
 		ok, c := e.sgStep(src, firewall.Egress, q, fl, side, auto)

@@ -33,7 +33,7 @@ func TestReplayLoopDoesNotAllocatePerPacket(t *testing.T) {
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	eng, err := sim.New(benchInventory(t, 64), sim.Options{Replay: true})
+	eng, err := sim.New(benchInventory(t, 64, 0, 0), sim.Options{Replay: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,11 +145,16 @@ func TestReplayProgressOnlyOnATerminal(t *testing.T) {
 }
 
 // benchInventory is the network of `ctsim gencap --scenario` for a
-// capture of the given number of flows: two ENIs in two subnets, so every
-// packet crosses two security groups with conntrack and two network ACLs.
-func benchInventory(tb testing.TB, flows int) firewall.Inventory {
+// capture of the given number of flows, clients and servers (0, 0: the
+// plan of pcap.GenerateCapture): client and server ENIs in two subnets,
+// so every packet crosses two security groups with conntrack and two
+// network ACLs.
+func benchInventory(tb testing.TB, flows, clients, servers int) firewall.Inventory {
 	tb.Helper()
-	s, err := scenarios.Parse("gencap-bench.yaml", benchScenario(flows))
+	if servers == 0 {
+		servers = 4096
+	}
+	s, err := scenarios.Parse("gencap-bench.yaml", benchScenario(flows, clients, servers))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -169,28 +174,44 @@ func benchInventory(tb testing.TB, flows int) firewall.Inventory {
 // write dropped packets out); "run" hands the reader to the engine as a
 // source (Engine.AddSource, Engine.Run), which reads ahead and prefetches
 // the lookups of the next packets (sim/ahead.go).
+//
+// Two address plans: "hosts" is gencap's default (64 client and 16 server
+// addresses per family on ENIs of 8 addresses, many flows each), "perflow"
+// pcap.GenerateCapture's (a client address per flow, 4096 servers: 131,072
+// client addresses on 16,384 ENIs).
 func BenchmarkReplay(b *testing.B) {
 	const flows = 1 << 17
 	n := 2_000_000
 	if testing.Short() {
 		n = 200_000
 	}
-	path := filepath.Join(b.TempDir(), "bench.pcap")
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
+	plans := []struct {
+		name             string
+		clients, servers int
+	}{
+		{"hosts", gencapClients, gencapServers},
+		{"perflow", 0, 4096},
 	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	if err := pcap.GenerateCapture(bw, n, flows, 1); err != nil {
-		b.Fatal(err)
-	}
-	if err := bw.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	f.Close()
-	inv := benchInventory(b, flows)
-	for _, mode := range []string{"step", "run"} {
-		b.Run(mode, func(b *testing.B) { benchReplay(b, path, inv, n, mode == "run") })
+	for _, pl := range plans {
+		b.Run(pl.name, func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), "bench.pcap")
+			f, err := os.Create(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			bw := bufio.NewWriterSize(f, 1<<20)
+			if err := pcap.GenerateCaptureOpts(bw, n, flows, 1, pcap.GenOptions{Clients: pl.clients, Servers: pl.servers}); err != nil {
+				b.Fatal(err)
+			}
+			if err := bw.Flush(); err != nil {
+				b.Fatal(err)
+			}
+			f.Close()
+			inv := benchInventory(b, flows, pl.clients, pl.servers)
+			for _, mode := range []string{"step", "run"} {
+				b.Run(mode, func(b *testing.B) { benchReplay(b, path, inv, n, mode == "run") })
+			}
+		})
 	}
 }
 

@@ -29,6 +29,22 @@ type genFlow struct {
 	clientMAC, svMAC [6]byte
 }
 
+// GenOptions shape the address plan of GenerateCaptureOpts. The zero
+// GenOptions is GenerateCapture's plan.
+type GenOptions struct {
+	// Clients is the number of client addresses (per family): 0 means one
+	// per flow, flow i's being 10.0.0.0/8 + i+1 (fd00::/64 + i+1) with a
+	// random port in 32768–60999. Otherwise flow i's client is
+	// 10.0.0.0/8 + i%Clients+1 (fd00::/64 likewise) and its port
+	// 32768 + i/Clients, so the flows stay distinct: at most
+	// Clients × 32768 flows.
+	Clients int
+	// Servers is the number of server addresses (per family), at most
+	// 65535: flow i's server is 172.16.0.0/16 + i%Servers+1
+	// (fd01::/64 likewise); 0 means 4096.
+	Servers int
+}
+
 // GenerateCapture writes a classic pcap (nanosecond, little-endian,
 // Ethernet) of n packets spread over the given number of flows (up to
 // MaxGenFlows), for benchmarks and tests of the replay path. Flows are 3/4
@@ -38,8 +54,24 @@ type genFlow struct {
 // the same); server ports are 443, 80, 53 or 123. Packets pick a flow at random
 // and are 1–20 µs apart. The same (n, flows, seed) gives the same bytes.
 func GenerateCapture(w io.Writer, n, flows int, seed uint64) error {
+	return GenerateCaptureOpts(w, n, flows, seed, GenOptions{})
+}
+
+// GenerateCaptureOpts is GenerateCapture with the address plan o: a few
+// hosts carrying many flows each, as a real network's clients and servers
+// do, rather than one client address per flow.
+func GenerateCaptureOpts(w io.Writer, n, flows int, seed uint64, o GenOptions) error {
 	if n < 0 || flows <= 0 || flows > MaxGenFlows {
 		return fmt.Errorf("generate capture: want n >= 0 and 1 <= flows <= %d, got n=%d flows=%d", MaxGenFlows, n, flows)
+	}
+	servers := o.Servers
+	if servers == 0 {
+		servers = 4096
+	}
+	if o.Clients < 0 || o.Clients > MaxGenFlows || servers < 0 || servers > 65535 ||
+		(o.Clients > 0 && (flows+o.Clients-1)/o.Clients > 32768) {
+		return fmt.Errorf("generate capture: want 0 <= clients <= %d with at most 32768 flows per client, and 1 <= servers <= 65535; got clients=%d servers=%d for %d flows",
+			MaxGenFlows, o.Clients, o.Servers, flows)
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	fl := make([]genFlow, flows)
@@ -49,7 +81,10 @@ func GenerateCapture(w io.Writer, n, flows int, seed uint64) error {
 		if rng.IntN(4) == 0 {
 			f.proto = packet.ProtoUDP
 		}
-		c, sv := i+1, i%4096+1
+		c, sv := i+1, i%servers+1
+		if o.Clients > 0 {
+			c = i%o.Clients + 1
+		}
 		c2, c1, c0 := byte(c>>16), byte(c>>8), byte(c)
 		s1, s0 := byte(sv>>8), byte(sv)
 		if rng.IntN(8) == 0 {
@@ -60,6 +95,9 @@ func GenerateCapture(w io.Writer, n, flows int, seed uint64) error {
 			f.server = netip.AddrFrom4([4]byte{172, 16, s1, s0})
 		}
 		f.cport = uint16(32768 + rng.IntN(28232))
+		if o.Clients > 0 {
+			f.cport = uint16(32768 + i/o.Clients)
+		}
 		if f.proto == packet.ProtoTCP {
 			f.sport = [...]uint16{443, 80}[rng.IntN(2)]
 		} else {
