@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"os"
 	"time"
@@ -249,6 +250,9 @@ func (r *Reader) Next(p *packet.Packet) (bool, error) {
 		if err != nil {
 			return false, r.fail(err, start)
 		}
+		if r.ng != nil {
+			r.countPassedOver(r.offset())
+		}
 		r.read++
 		if skip != reasonNone {
 			r.skipped[skip]++
@@ -291,6 +295,17 @@ func (r *Reader) Next(p *packet.Packet) (bool, error) {
 	}
 }
 
+// countPassedOver counts as read, and skipped, the pcapng blocks before
+// byte end that the guard passed over and pcapgo therefore never returns:
+// custom blocks (Wireshark lists them as records, so they take frame
+// numbers) and packet blocks over MaxRecord.
+func (r *Reader) countPassedOver(end int64) {
+	for why := r.g.nextPassedOver(end); why != reasonNone; why = r.g.nextPassedOver(end) {
+		r.read++
+		r.skipped[why]++
+	}
+}
+
 // offset returns how many bytes of the (decompressed) file the pcapgo
 // reader has consumed.
 func (r *Reader) offset() int64 { return r.g.pos - int64(r.br.Buffered()) }
@@ -304,6 +319,9 @@ func (r *Reader) fail(err error, start int64) error {
 	// non-packet blocks. The pcap reader returns io.EOF also when a record
 	// header is followed by nothing, so that case is told by the offset.
 	if err == io.EOF && r.g.err == nil && (r.ng != nil || r.offset() == start) {
+		if r.ng != nil {
+			r.countPassedOver(math.MaxInt64)
+		}
 		return nil
 	}
 	if err == io.EOF {
@@ -320,6 +338,9 @@ func (r *Reader) fail(err error, start int64) error {
 		if b := r.g.blockAt(r.offset() - 1); b >= start {
 			at = b
 		}
+	}
+	if r.ng != nil {
+		r.countPassedOver(at)
 	}
 	r.err = &CaptureError{File: r.name, Frame: r.read + 1, Offset: at, Err: lower(err)}
 	return r.err

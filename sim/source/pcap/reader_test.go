@@ -62,7 +62,7 @@ func TestPcapByteOrderAndResolution(t *testing.T) {
 // if_tsresol) and a raw-IPv4 (228) one in nanoseconds, the second an SLL2
 // interface in 2^-10 s units and a Simple Packet Block. Every packet must
 // come out, on its own link type and time scale, numbered as Wireshark
-// numbers packet blocks.
+// numbers records: packet blocks and custom blocks (which are skipped).
 func TestPcapngSectionsInterfacesAndResolutions(t *testing.T) {
 	t0 := uint64(base.Unix())
 	file := cat(
@@ -75,21 +75,22 @@ func TestPcapngSectionsInterfacesAndResolutions(t *testing.T) {
 		ngSPB(cat(sll2(0x0800), synV4)),
 	)
 	pkts, s := readAll(t, file, Options{})
-	if s.Read != 4 || len(pkts) != 4 {
-		t.Fatalf("read %d, delivered %d; want 4 and 4 (skips %v, err %v)", s.Read, len(pkts), s.Skipped, s.Err)
+	if s.Read != 5 || len(pkts) != 4 || len(s.Skipped) != 1 || s.Skipped[0] != (SkipCount{"custom_block", 1}) {
+		t.Fatalf("read %d, delivered %d, skipped %v; want 5, 4 and custom_block=1 (err %v)", s.Read, len(pkts), s.Skipped, s.Err)
 	}
 	want := []struct {
-		at  packet.Time
-		str string
+		at    packet.Time
+		str   string
+		frame uint64
 	}{
-		{0, synV4s},
-		{1500000001, synV4s},
-		{1500000001, synV6s}, // 1.5 s exactly is earlier: clamped
-		{1500000001, synV4s}, // SPB: no timestamp, keeps the previous
+		{0, synV4s, 1},
+		{1500000001, synV4s, 3}, // frame 2 is the custom block
+		{1500000001, synV6s, 4}, // 1.5 s exactly is earlier: clamped
+		{1500000001, synV4s, 5}, // SPB: no timestamp, keeps the previous
 	}
 	for i, w := range want {
-		if pkts[i].At != w.at || pkts[i].String() != w.str || pkts[i].Frame != uint64(i+1) {
-			t.Errorf("packet %d: %v %q frame %d, want %v %q frame %d", i, pkts[i].At, pkts[i].String(), pkts[i].Frame, w.at, w.str, i+1)
+		if pkts[i].At != w.at || pkts[i].String() != w.str || pkts[i].Frame != w.frame {
+			t.Errorf("packet %d: %v %q frame %d, want %v %q frame %d", i, pkts[i].At, pkts[i].String(), pkts[i].Frame, w.at, w.str, w.frame)
 		}
 	}
 	if s.ReorderedTimestamps != 1 {
@@ -458,8 +459,8 @@ func TestCorruptBlockOffset(t *testing.T) {
 	file := cat(head, ngEPB(7, 2, eth(0x0800, synV4)))
 	_, s := readAll(t, file, Options{})
 	var ce *CaptureError
-	if !errors.As(s.Err, &ce) || ce.Frame != 2 || ce.Offset != int64(len(head)) || !strings.Contains(ce.Error(), "interface id 7") {
-		t.Errorf("error %v, want frame 2 at byte %d about interface id 7", s.Err, len(head))
+	if !errors.As(s.Err, &ce) || ce.Frame != 3 || ce.Offset != int64(len(head)) || !strings.Contains(ce.Error(), "interface id 7") {
+		t.Errorf("error %v, want frame 3 (after a packet and a custom block) at byte %d about interface id 7", s.Err, len(head))
 	}
 }
 

@@ -224,6 +224,9 @@ func lower(err error) error {
 var (
 	errRecordTooLarge = errors.New("record too large")
 	errBadBlock       = errors.New("corrupt pcapng block")
+	// errTooManyInterfaces: a section declares more interfaces than
+	// maxInterfaces, or more bytes of them than maxInterfaceBytes.
+	errTooManyInterfaces = errors.New("too many interfaces")
 )
 
 // isTruncation reports whether err means the file ended inside a record.
