@@ -132,11 +132,13 @@ func (r *Result) add(name string, data []byte) error {
 	if err := ix.Build(); err != nil {
 		return err
 	}
+	if top == nil { // not an object: null, an array, a string, a number…
+		start := len(data) - len(bytes.TrimLeft(data, " \t\r\n"))
+		return &firewall.Error{Origin: ix.Origin(start), Msg: `expected the JSON object that "aws ec2 describe-…" prints ` +
+			`(with a key such as "SecurityGroups"), found ` + awsimport.JSONKind(data[start:])}
+	}
 	if err != nil {
 		return ix.JSONError(err)
-	}
-	if top == nil {
-		return &firewall.Error{Origin: ix.Origin(0), Msg: "top-level value is null, want an object"}
 	}
 	f := &file{name: name, ix: ix}
 	if err := json.Unmarshal(data, &f.doc); err != nil {

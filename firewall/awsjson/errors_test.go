@@ -25,14 +25,44 @@ func TestErrorsCarryPositions(t *testing.T) {
 			"sg.json:3:24: invalid JSON: invalid character '}' looking for beginning of object key string", ""},
 		{"truncated", "sg.json", "{\"SecurityGroups\": [", "sg.json:1:21: invalid JSON: unexpected end of JSON input", ""},
 		{"type error", "sg.json", "{\"SecurityGroups\": [{\"GroupId\": \"sg-1\",\n \"IpPermissions\": [{\"IpProtocol\": \"tcp\", \"FromPort\": \"80\"}]}]}",
-			"sg.json:2:42: SecurityGroups.IpPermissions.FromPort is a JSON string, want int32", "SecurityGroups.IpPermissions.FromPort"},
-		{"not an object", "x.json", "[1, 2]", "x.json:1:1: JSON array where map[string]json.RawMessage is expected", ""},
+			"sg.json:2:42: SecurityGroups.IpPermissions.FromPort is a string, want a number", "SecurityGroups.IpPermissions.FromPort"},
+		// Type errors speak JSON, never Go (no int32, map[string]json.RawMessage, struct { … }).
+		{"fraction for a rule number", "acl.json", `{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [{"RuleNumber": 100.5}]}]}`,
+			"acl.json:1:57: NetworkAcls.Entries.RuleNumber is the number 100.5, want a whole number from -2147483648 to 2147483647", "NetworkAcls.Entries.RuleNumber"},
+		{"string for Egress", "acl.json", `{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [{"Egress": "yes"}]}]}`,
+			"acl.json:1:57: NetworkAcls.Entries.Egress is a string, want true or false", "NetworkAcls.Entries.Egress"},
+		{"object for a list", "sg.json", `{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": {}}]}`,
+			"sg.json:1:41: SecurityGroups.IpPermissions is an object, want an array", "SecurityGroups.IpPermissions"},
+		{"number for an object", "eni.json", `{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1", "ConnectionTrackingConfiguration": 5}]}`,
+			"eni.json:1:56: NetworkInterfaces.ConnectionTrackingConfiguration is a number, want an object", "NetworkInterfaces.ConnectionTrackingConfiguration"},
+		{"number for a string", "vpc.json", `{"Vpcs": [{"VpcId": 7}]}`,
+			"vpc.json:1:12: Vpcs.VpcId is a number, want a string", "Vpcs.VpcId"},
+		{"not an object", "arr.json", "[1, 2]",
+			`arr.json:1:1: expected the JSON object that "aws ec2 describe-…" prints (with a key such as "SecurityGroups"), found an array`, ""},
+		{"empty array after space", "arr.json", "\n  []",
+			`arr.json:2:3: expected the JSON object that "aws ec2 describe-…" prints (with a key such as "SecurityGroups"), found an array`, ""},
+		{"a string", "s.json", `"SecurityGroups"`,
+			`s.json:1:1: expected the JSON object that "aws ec2 describe-…" prints (with a key such as "SecurityGroups"), found a string`, ""},
+		{"a number", "n.json", `42`,
+			`n.json:1:1: expected the JSON object that "aws ec2 describe-…" prints (with a key such as "SecurityGroups"), found a number`, ""},
+		{"null", "n.json", `null`,
+			`n.json:1:1: expected the JSON object that "aws ec2 describe-…" prints (with a key such as "SecurityGroups"), found null`, ""},
 		{"bad CIDR /33", "sg.json", `{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [
   {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
    "IpRanges": [{"CidrIp": "10.0.0.0/33"}]}]}]}`,
-			`sg.json:3:18: security group sg-1: bad CIDR "10.0.0.0/33": netip.ParsePrefix("10.0.0.0/33"): prefix length out of range`, "CidrIp"},
+			`sg.json:3:18: security group sg-1: CidrIp "10.0.0.0/33": prefix length 33 is outside 0–32 for IPv4`, "CidrIp"},
 		{"IPv6 in IpRanges", "sg.json", `{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "::/0"}]}]}]}`,
-			`sg.json:1:94: security group sg-1: CIDR ::/0 is not IPv4`, "CidrIp"},
+			`sg.json:1:94: security group sg-1: CidrIp "::/0" is an IPv6 CIDR, want IPv4`, "CidrIp"},
+		{"bad IPv6 CIDR /129", "sg.json", `{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": "::/129"}]}]}]}`,
+			`sg.json:1:96: security group sg-1: CidrIpv6 "::/129": prefix length 129 is outside 0–128 for IPv6`, "CidrIpv6"},
+		{"CIDR of a non-address", "sg.json", `{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "sg-2/32"}]}]}]}`,
+			`sg.json:1:94: security group sg-1: CidrIp "sg-2/32": "sg-2" is not an IPv4 address`, "CidrIp"},
+		{"CIDR without a prefix length", "vpc.json", `{"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "10.0.0.0"}]}`,
+			`vpc.json:1:30: VPC vpc-1: CidrBlock "10.0.0.0": no prefix length: want an IPv4 address, "/" and a prefix length, such as 10.0.0.0/16`, "CidrBlock"},
+		{"security group rule bad CIDR", "sgr.json", `{"SecurityGroupRules": [{"SecurityGroupRuleId": "sgr-1", "GroupId": "sg-1", "IpProtocol": "-1", "CidrIpv4": "10.0.0.0/40"}]}`,
+			`sgr.json:1:97: security group rule sgr-1: CidrIpv4 "10.0.0.0/40": prefix length 40 is outside 0–32 for IPv4`, "CidrIpv4"},
+		{"prefix list entry bad CIDR", "pl-1.entries.json", `{"Entries": [{"Cidr": "2001:db8::/200"}]}`,
+			`pl-1.entries.json:1:15: prefix list pl-1: Cidr "2001:db8::/200": prefix length 200 is outside 0–128 for IPv6`, "Cidr"},
 		{"port out of range", "sg.json", `{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "udp", "FromPort": 0, "ToPort": 70000}]}]}`,
 			"sg.json:1:81: security group sg-1: port range 0-70000 out of range 0-65535", "FromPort"},
 		{"ports reversed", "sg.json", `{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 90, "ToPort": 80}]}]}`,
@@ -58,11 +88,27 @@ func TestErrorsCarryPositions(t *testing.T) {
 		{"NACL port out of range", "acl.json", `{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [{"RuleNumber": 5, "Protocol": "6", "RuleAction": "allow", "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 1, "To": 65536}}]}]}`,
 			"acl.json:1:140: network ACL acl-1 rule 5: port range 1-65536 out of range 0-65535", "PortRange"},
 		{"NACL bad IPv6 CIDR", "acl.json", `{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [{"RuleNumber": 5, "Protocol": "-1", "RuleAction": "allow", "Ipv6CidrBlock": "2001:db8::/129"}]}]}`,
-			`acl.json:1:115: network ACL acl-1 rule 5: bad CIDR "2001:db8::/129": netip.ParsePrefix("2001:db8::/129"): prefix length out of range`, "Ipv6CidrBlock"},
+			`acl.json:1:115: network ACL acl-1 rule 5: Ipv6CidrBlock "2001:db8::/129": prefix length 129 is outside 0–128 for IPv6`, "Ipv6CidrBlock"},
+		{"NACL bad IPv4 CIDR", "acl.json", `{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [{"RuleNumber": 5, "Protocol": "-1", "RuleAction": "allow", "CidrBlock": "10.0.0.0/33"}]}]}`,
+			`acl.json:1:115: network ACL acl-1 rule 5: CidrBlock "10.0.0.0/33": prefix length 33 is outside 0–32 for IPv4`, "CidrBlock"},
 		{"NACL without CIDR", "acl.json", `{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [{"RuleNumber": 5, "Protocol": "-1", "RuleAction": "allow"}]}]}`,
 			"acl.json:1:56: network ACL acl-1 rule 5 has neither CidrBlock nor Ipv6CidrBlock", ""},
 		{"bad ENI address", "eni.json", `{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1", "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.300", "Primary": true}]}]}`,
 			`eni.json:1:80: network interface eni-1: bad address: ParseAddr("10.0.0.300"): IPv4 field has value >255`, "PrivateIpAddress"},
+		// ConnectionTrackingConfiguration out of AWS's ranges (SPEC.md §2.4),
+		// at the member, not only later at compile time at the ENI.
+		{"TCP established timeout too short", "eni.json", `{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1",
+  "ConnectionTrackingConfiguration": {
+    "UdpTimeout": 30, "TcpEstablishedTimeout": 20}}]}`,
+			"eni.json:3:23: network interface eni-1: TcpEstablishedTimeout 20 is outside 60–432000 seconds (AWS ConnectionTrackingConfiguration)", "TcpEstablishedTimeout"},
+		{"TCP established timeout too long", "eni.json", `{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1", "ConnectionTrackingConfiguration": {"TcpEstablishedTimeout": 432001}}]}`,
+			"eni.json:1:92: network interface eni-1: TcpEstablishedTimeout 432001 is outside 60–432000 seconds (AWS ConnectionTrackingConfiguration)", "TcpEstablishedTimeout"},
+		{"UDP timeout too long", "eni.json", `{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1", "ConnectionTrackingConfiguration": {"TcpEstablishedTimeout": 350, "UdpTimeout": 500}}]}`,
+			"eni.json:1:122: network interface eni-1: UdpTimeout 500 is outside 30–60 seconds (AWS ConnectionTrackingConfiguration)", "UdpTimeout"},
+		{"UDP stream timeout too short", "eni.json", `{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1", "ConnectionTrackingConfiguration": {"UdpStreamTimeout": 59}}]}`,
+			"eni.json:1:92: network interface eni-1: UdpStreamTimeout 59 is outside 60–180 seconds (AWS ConnectionTrackingConfiguration)", "UdpStreamTimeout"},
+		{"zero timeout", "eni.json", `{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1", "ConnectionTrackingConfiguration": {"UdpTimeout": 0}}]}`,
+			"eni.json:1:92: network interface eni-1: UdpTimeout 0 is outside 30–60 seconds (AWS ConnectionTrackingConfiguration)", "UdpTimeout"},
 		{"entries without a list ID in the name", "entries.json", `{"Entries": [{"Cidr": "10.0.0.0/8"}]}`,
 			"entries.json:1:2: get-managed-prefix-list-entries output: cannot tell which prefix list; put its ID in the file name (pl-….entries.json)", "Entries"},
 		{"empty file", "e.json", "  \n", "e.json: empty file", ""},
@@ -128,6 +174,22 @@ func TestWarningsNameWhatWasNotSupported(t *testing.T) {
 		{"NACL tcp without PortRange", `{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [{"RuleNumber": 5, "Protocol": "6", "RuleAction": "allow", "CidrBlock": "0.0.0.0/0"}]}]}`,
 			"assumed port range 0-65535 (no PortRange) for network ACL acl-1 rule 5", "w.json:1:56"},
 		{"entries without the list", `{"Entries": [{"Cidr": "10.0.0.0/8"}]}`, "assumed prefix list pl-1a exists", "w.json:1:2"},
+		// SPEC.md §1.1: -1 and protocols other than tcp, udp, icmp, icmpv6
+		// allow all ports "regardless of any port range you specify".
+		{"SG sctp port range ignored", `{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "132", "FromPort": 5000, "ToPort": 5000, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}]}]}`,
+			"security group sg-1: FromPort 5000 and ToPort 5000 are ignored for protocol 132 (sctp): AWS allows all ports (SPEC.md §1.1)", "w.json:1:81"},
+		{"SG all protocols port range ignored", `{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissionsEgress": [{"IpProtocol": "-1", "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]}]}`,
+			"security group sg-1: ToPort 443 is ignored for protocol -1 (all): AWS allows all ports (SPEC.md §1.1)", "w.json:1:86"},
+		{"SG rule gre port range ignored", `{"SecurityGroupRules": [{"SecurityGroupRuleId": "sgr-1", "GroupId": "sg-1", "IpProtocol": "47", "FromPort": 1, "ToPort": 2, "CidrIpv4": "10.0.0.0/8"}]}`,
+			"security group rule sgr-1: FromPort 1 and ToPort 2 are ignored for protocol 47 (gre): AWS allows all ports (SPEC.md §1.1)", "w.json:1:97"},
+		// SPEC.md §3.2: protocols other than 6, 17, 1 (and 58) allow all ports
+		// and ICMP types; 58 with an IPv4 CIDR all ICMP types and codes.
+		{"NACL sctp port range ignored", `{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [{"RuleNumber": 5, "Protocol": "132", "RuleAction": "allow", "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 5000, "To": 5000}}]}]}`,
+			"network ACL acl-1 rule 5: PortRange.From 5000 and PortRange.To 5000 are ignored for protocol 132 (sctp): AWS allows all ports (SPEC.md §3.2)", "w.json:1:156"},
+		{"NACL all protocols ICMP type ignored", `{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [{"RuleNumber": 5, "Protocol": "-1", "RuleAction": "allow", "CidrBlock": "0.0.0.0/0", "IcmpTypeCode": {"Type": 8, "Code": -1}}]}]}`,
+			"network ACL acl-1 rule 5: IcmpTypeCode.Type 8 is ignored for protocol -1 (all): AWS allows all ports (SPEC.md §3.2)", "w.json:1:158"},
+		{"NACL icmpv6 with an IPv4 CIDR", `{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [{"RuleNumber": 5, "Protocol": "58", "RuleAction": "allow", "CidrBlock": "0.0.0.0/0", "IcmpTypeCode": {"Type": 128, "Code": 0}}]}]}`,
+			"network ACL acl-1 rule 5: IcmpTypeCode.Type 128 and IcmpTypeCode.Code 0 are ignored for protocol 58 (icmpv6) with an IPv4 CIDR: AWS allows all ICMP types and codes (SPEC.md §3.2)", "w.json:1:158"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,6 +208,30 @@ func TestWarningsNameWhatWasNotSupported(t *testing.T) {
 				t.Errorf("warning = %q, want %q at %s", w, tt.want, tt.at)
 			}
 		})
+	}
+}
+
+// Values that say "no ports" are not reported as ignored: -1/-1 (the AWS
+// CLI prints it for IpProtocol "-1" in describe-security-group-rules),
+// absent ports, and ICMP type/code where they apply (SPEC.md §1.1, §3.2).
+// An ICMPv6 NACL entry with an IPv4 CIDR matches all types (§3.2).
+func TestNoIgnoredPortsWarningForNoPorts(t *testing.T) {
+	for _, data := range []string{
+		`{"SecurityGroupRules": [{"SecurityGroupRuleId": "sgr-1", "GroupId": "sg-1", "IpProtocol": "-1", "FromPort": -1, "ToPort": -1, "CidrIpv4": "10.0.0.0/8"}]}`,
+		`{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}, {"IpProtocol": "icmpv6", "FromPort": 128, "ToPort": -1, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}]}]}`,
+		`{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [{"RuleNumber": 5, "Protocol": "58", "RuleAction": "allow", "Ipv6CidrBlock": "::/0", "IcmpTypeCode": {"Type": 128, "Code": 0}},
+		  {"RuleNumber": 6, "Protocol": "50", "RuleAction": "allow", "CidrBlock": "0.0.0.0/0"}]}]}`,
+	} {
+		var r Result
+		must(t, Parse("w.json", []byte(data), &r))
+		if len(r.Warnings) != 0 {
+			t.Errorf("%s: warnings %v, want none", data, r.Warnings)
+		}
+	}
+	var r Result
+	must(t, Parse("w.json", []byte(`{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [{"RuleNumber": 5, "Protocol": "58", "RuleAction": "allow", "CidrBlock": "0.0.0.0/0", "IcmpTypeCode": {"Type": 128, "Code": 0}}]}]}`), &r))
+	if e := r.Inventory.NetworkACLs[0].Entries[0]; e.ICMPType != -1 || e.ICMPCode != -1 {
+		t.Errorf("icmpv6 entry with an IPv4 CIDR: type/code %d/%d, want -1/-1 (all)", e.ICMPType, e.ICMPCode)
 	}
 }
 

@@ -38,5 +38,5 @@ func ExampleParse() {
     {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.0.0/33"}]}]}]}`), &r)
 	fmt.Println(err)
 	// Output:
-	// describe-security-groups.json:3:71: security group sg-1: bad CIDR "10.0.0.0/33": netip.ParsePrefix("10.0.0.0/33"): prefix length out of range
+	// describe-security-groups.json:3:71: security group sg-1: CidrIp "10.0.0.0/33": prefix length 33 is outside 0–32 for IPv4
 }

@@ -1,12 +1,14 @@
 package awsjson
 
 import (
+	"errors"
 	"net/netip"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"time"
 
+	"github.com/ctsim/ctsim/conntrack"
 	"github.com/ctsim/ctsim/firewall"
 	"github.com/ctsim/ctsim/firewall/internal/awsimport"
 )
@@ -32,7 +34,7 @@ func (b *builder) vpcs(f *file) error {
 		}
 		vpc := firewall.VPC{ID: v.VpcId, Name: tagName(v.Tags), Origin: o}
 		add := func(s, fam string, kat []any) error {
-			p, _, msg := awsimport.ParseCIDR(s, fam)
+			p, _, msg := awsimport.ParseCIDR(kat[len(kat)-1].(string), s, fam)
 			if msg != "" {
 				return f.ix.Errorf(kat, "VPC %s: %s", v.VpcId, msg)
 			}
@@ -79,7 +81,7 @@ func (b *builder) subnets(f *file) error {
 		}
 		sn := firewall.Subnet{ID: s.SubnetId, Name: tagName(s.Tags), VPC: s.VpcId, Origin: o}
 		if s.CidrBlock != "" {
-			p, _, msg := awsimport.ParseCIDR(s.CidrBlock, "4")
+			p, _, msg := awsimport.ParseCIDR("CidrBlock", s.CidrBlock, "4")
 			if msg != "" {
 				return f.ix.Errorf(awsimport.Sub(at, "CidrBlock"), "subnet %s: %s", s.SubnetId, msg)
 			}
@@ -90,7 +92,7 @@ func (b *builder) subnets(f *file) error {
 				continue
 			}
 			kat := awsimport.Sub(at, "Ipv6CidrBlockAssociationSet", j, "Ipv6CidrBlock")
-			p, _, msg := awsimport.ParseCIDR(a.Ipv6CidrBlock, "6")
+			p, _, msg := awsimport.ParseCIDR("Ipv6CidrBlock", a.Ipv6CidrBlock, "6")
 			if msg != "" {
 				return f.ix.Errorf(kat, "subnet %s: %s", s.SubnetId, msg)
 			}
@@ -229,21 +231,48 @@ func (b *builder) interfaces(f *file) error {
 			in.Groups = append(in.Groups, g.GroupId)
 		}
 		if c := n.ConnectionTrackingConfiguration; c != nil {
-			sec := func(p *int32) time.Duration {
-				if p == nil {
-					return 0
-				}
-				return time.Duration(*p) * time.Second
+			var err error
+			cat := awsimport.Sub(at, "ConnectionTrackingConfiguration")
+			if in.Tracking.TCPEstablished, err = timeout(f, cat, n.NetworkInterfaceId, "TcpEstablishedTimeout", c.TcpEstablishedTimeout); err != nil {
+				return err
 			}
-			in.Tracking = firewall.TrackingSpec{
-				TCPEstablished: sec(c.TcpEstablishedTimeout),
-				UDP:            sec(c.UdpTimeout),
-				UDPStream:      sec(c.UdpStreamTimeout),
+			if in.Tracking.UDPStream, err = timeout(f, cat, n.NetworkInterfaceId, "UdpStreamTimeout", c.UdpStreamTimeout); err != nil {
+				return err
+			}
+			if in.Tracking.UDP, err = timeout(f, cat, n.NetworkInterfaceId, "UdpTimeout", c.UdpTimeout); err != nil {
+				return err
 			}
 		}
 		b.inv.Interfaces = append(b.inv.Interfaces, in)
 	}
 	return nil
+}
+
+// timeout reads one member of an ENI's ConnectionTrackingConfiguration, at
+// path at, in seconds (0 when absent: the default), and checks it against
+// the range AWS accepts (SPEC.md §2.4: TcpEstablishedTimeout 60–432000 s,
+// UdpStreamTimeout 60–180 s, UdpTimeout 30–60 s). The ranges are
+// conntrack's (conntrack.Timeouts.Validate), so that an importer and the
+// simulator cannot disagree; the error points at the member, not the ENI.
+func timeout(f *file, at []any, eni, name string, secs *int32) (time.Duration, error) {
+	if secs == nil {
+		return 0, nil
+	}
+	d := time.Duration(*secs) * time.Second
+	t := conntrack.DefaultTimeouts()
+	switch name {
+	case "TcpEstablishedTimeout":
+		t.TCPEstablished = d
+	case "UdpStreamTimeout":
+		t.UDPStream = d
+	case "UdpTimeout":
+		t.UDP = d
+	}
+	if re, ok := errors.AsType[*conntrack.RangeError](t.Validate()); ok && re.AWSName == name {
+		return 0, f.ix.Errorf(awsimport.Sub(at, name), "network interface %s: %s %d is outside %d–%d seconds (AWS ConnectionTrackingConfiguration)",
+			eni, name, *secs, re.Min/time.Second, re.Max/time.Second)
+	}
+	return d, nil
 }
 
 // prefixLists reads describe-managed-prefix-lists.
@@ -284,7 +313,7 @@ func (b *builder) prefixListEntries(f *file) error {
 	o := f.ix.Pos("Entries")
 	var cidrs []netip.Prefix
 	for i, e := range f.doc.Entries {
-		p, _, msg := awsimport.ParseCIDR(e.Cidr, "")
+		p, _, msg := awsimport.ParseCIDR("Cidr", e.Cidr, "")
 		if msg != "" {
 			return f.ix.Errorf([]any{"Entries", i, "Cidr"}, "prefix list %s: %s", id, msg)
 		}

@@ -52,13 +52,14 @@ func (b *builder) permissions(f *file, group, dir string, at []any, perms []ipPe
 		if msg != "" {
 			return nil, f.ix.Errorf(awsimport.Sub(pat, "FromPort"), "security group %s: %s", group, msg)
 		}
+		b.ignoredSG(f, pat, "security group "+group, proto, p.FromPort, p.ToPort)
 		base := firewall.SGRule{
 			ID: group + "-" + dir + "-" + strconv.Itoa(j+1), Protocol: proto, FromPort: from, ToPort: to,
 		}
 		n := len(out)
 		cidr := func(s, family, desc string, k int, list, key string) error {
 			kat := awsimport.Sub(pat, list, k, key)
-			c, canon, msg := awsimport.ParseCIDR(s, family)
+			c, canon, msg := awsimport.ParseCIDR(key, s, family)
 			if msg != "" {
 				return f.ix.Errorf(kat, "security group %s: %s", group, msg)
 			}
@@ -107,6 +108,17 @@ func (b *builder) permissions(f *file, group, dir string, at []any, perms []ipPe
 	return out, nil
 }
 
+// ignoredSG warns, at the first value given, about a FromPort/ToPort that
+// the rule's protocol ignores (SPEC.md §1.1). -1 means "all" and is no
+// port range; the AWS CLI prints it for IpProtocol "-1" in
+// describe-security-group-rules.
+func (b *builder) ignoredSG(f *file, at []any, subject string, proto firewall.Protocol, from, to *int32) {
+	msg, k := awsimport.IgnoredSG(proto, []awsimport.Value{{Name: "FromPort", V: from}, {Name: "ToPort", V: to}}, -1)
+	if msg != "" {
+		b.warn(f.ix.Pos(awsimport.Sub(at, []string{"FromPort", "ToPort"}[k])...), "%s: %s", subject, msg)
+	}
+}
+
 // securityGroupRules reads describe-security-group-rules. A rule that
 // matches one read from describe-security-groups (same group, direction,
 // protocol, ports and peer) gives it its sgr-… ID; any other rule is added,
@@ -129,6 +141,7 @@ func (b *builder) securityGroupRules(f *file) error {
 		if msg != "" {
 			return f.ix.Errorf(awsimport.Sub(at, "FromPort"), "security group rule %s: %s", sr.SecurityGroupRuleId, msg)
 		}
+		b.ignoredSG(f, at, "security group rule "+sr.SecurityGroupRuleId, proto, sr.FromPort, sr.ToPort)
 		r := firewall.SGRule{ID: sr.SecurityGroupRuleId, Protocol: proto, FromPort: from, ToPort: to, Description: sr.Description, Origin: o}
 		peers := 0
 		for _, c := range []struct{ s, fam, key string }{{sr.CidrIpv4, "4", "CidrIpv4"}, {sr.CidrIpv6, "6", "CidrIpv6"}} {
@@ -136,7 +149,7 @@ func (b *builder) securityGroupRules(f *file) error {
 				continue
 			}
 			peers++
-			p, _, msg := awsimport.ParseCIDR(c.s, c.fam)
+			p, _, msg := awsimport.ParseCIDR(c.key, c.s, c.fam)
 			if msg != "" {
 				return f.ix.Errorf(awsimport.Sub(at, c.key), "security group rule %s: %s", sr.SecurityGroupRuleId, msg)
 			}
@@ -235,13 +248,13 @@ func (b *builder) networkACLs(f *file) error {
 			case e.CidrBlock != "" && e.Ipv6CidrBlock != "":
 				return f.ix.Errorf(eat, "network ACL %s rule %d has both CidrBlock and Ipv6CidrBlock", n.NetworkAclId, num)
 			case e.CidrBlock != "":
-				c, _, msg := awsimport.ParseCIDR(e.CidrBlock, "4")
+				c, _, msg := awsimport.ParseCIDR("CidrBlock", e.CidrBlock, "4")
 				if msg != "" {
 					return f.ix.Errorf(awsimport.Sub(eat, "CidrBlock"), "network ACL %s rule %d: %s", n.NetworkAclId, num, msg)
 				}
 				ent.CIDR = c
 			case e.Ipv6CidrBlock != "":
-				c, _, msg := awsimport.ParseCIDR(e.Ipv6CidrBlock, "6")
+				c, _, msg := awsimport.ParseCIDR("Ipv6CidrBlock", e.Ipv6CidrBlock, "6")
 				if msg != "" {
 					return f.ix.Errorf(awsimport.Sub(eat, "Ipv6CidrBlock"), "network ACL %s rule %d: %s", n.NetworkAclId, num, msg)
 				}
@@ -255,6 +268,12 @@ func (b *builder) networkACLs(f *file) error {
 			}
 			if e.IcmpTypeCode != nil {
 				it = [2]*int32{e.IcmpTypeCode.Type, e.IcmpTypeCode.Code}
+			}
+			vals := []awsimport.Value{{Name: "PortRange.From", V: pr[0]}, {Name: "PortRange.To", V: pr[1]},
+				{Name: "IcmpTypeCode.Type", V: it[0]}, {Name: "IcmpTypeCode.Code", V: it[1]}}
+			if msg, k := awsimport.IgnoredNACL(ent, vals, -1); msg != "" {
+				path := [][]any{{"PortRange", "From"}, {"PortRange", "To"}, {"IcmpTypeCode", "Type"}, {"IcmpTypeCode", "Code"}}[k]
+				b.warn(f.ix.Pos(awsimport.Sub(eat, path...)...), "network ACL %s rule %d: %s", n.NetworkAclId, num, msg)
 			}
 			msg, assumed := awsimport.NACLMatch(&ent, pr, it)
 			if msg != "" {

@@ -12,7 +12,7 @@ func (b *netBuilder) origin(r *res) firewall.Origin { return b.ix.Pos(r.path...)
 
 // cidr parses the CIDR at attribute path of r ("" family means either).
 func (b *netBuilder) cidr(r *res, s, family string, path ...any) (netip.Prefix, error) {
-	p, canon, msg := awsimport.ParseCIDR(s, family)
+	p, canon, msg := awsimport.ParseCIDR(pathString(path), s, family)
 	if msg != "" {
 		return p, b.errorf(r, path, "%s", msg)
 	}

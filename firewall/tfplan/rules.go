@@ -69,6 +69,12 @@ func (b *netBuilder) sgBase(r *res, base []any, protoKey string) (firewall.SGRul
 	if msg != "" {
 		return firewall.SGRule{}, b.errorf(r, at("from_port"), "%s", msg)
 	}
+	// Terraform wants from_port = to_port = 0 for protocol -1: 0 and -1
+	// say "no ports" here (SPEC.md §1.1).
+	names := []string{"from_port", "to_port"}
+	if msg, k := awsimport.IgnoredSG(proto, []awsimport.Value{{Name: pathString(at(names[0])), V: pp[0]}, {Name: pathString(at(names[1])), V: pp[1]}}, 0, -1); msg != "" {
+		b.warnAt(r, at(names[k]), "%s", msg)
+	}
 	return firewall.SGRule{Protocol: proto, FromPort: from, ToPort: to, Description: r.str(at("description")...), Origin: b.ix.Pos(awsimport.Sub(awsimport.Sub(r.path, "values"), base...)...)}, nil
 }
 
@@ -302,6 +308,16 @@ func (b *netBuilder) naclEntry(r *res, acl string, base []any, egress bool, numK
 	it, err := b.ports(r, base, "icmp_type", "icmp_code")
 	if err != nil {
 		return e, false, err
+	}
+	// Terraform state holds 0 for the ports and ICMP values a rule does not
+	// set: 0 and -1 say "nothing given" here (SPEC.md §3.2).
+	keys := []string{"from_port", "to_port", "icmp_type", "icmp_code"}
+	vals := []awsimport.Value{{Name: keys[0], V: pr[0]}, {Name: keys[1], V: pr[1]}, {Name: keys[2], V: it[0]}, {Name: keys[3], V: it[1]}}
+	for i := range vals {
+		vals[i].Name = pathString(at(keys[i]))
+	}
+	if msg, k := awsimport.IgnoredNACL(e, vals, 0, -1); msg != "" {
+		b.warnAt(r, at(keys[k]), "network ACL %s rule %d: %s", acl, n, msg)
 	}
 	msg, assumed := awsimport.NACLMatch(&e, pr, it)
 	if msg != "" {

@@ -2,6 +2,7 @@ package tfplan
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -161,11 +162,25 @@ func TestStateErrorsCarryPositions(t *testing.T) {
 		want string
 	}{
 		{"syntax", []byte("{\"values\": {\"root_module\": {\"resources\": [}}}"), "s.json:1:43: invalid JSON: invalid character '}' looking for beginning of value"},
-		{"type", []byte(`{"values": {"root_module": {"resources": {"a": 1}}}}`), "s.json:1:29: values.root_module.resources is a JSON object, want []tfplan.resourceShape"},
+		{"type", []byte(`{"values": {"root_module": {"resources": {"a": 1}}}}`), "s.json:1:29: values.root_module.resources is an object, want an array"},
+		// Type errors and kinds speak JSON, never Go.
+		{"not an object", []byte(`[{"values": {}}]`), `s.json:1:1: expected the JSON object that "terraform show -json" prints (with a key such as "planned_values" or "values"), found an array`},
+		{"null after space", []byte("\n null"), `s.json:2:2: expected the JSON object that "terraform show -json" prints (with a key such as "planned_values" or "values"), found null`},
+		{"resource values a string", []byte(`{"values": {"root_module": {"resources": [{"address": "aws_vpc.a", "values": "x"}]}}}`),
+			"s.json:1:68: values.root_module.resources.values is a string, want an object"},
+		{"format_version a number", []byte(`{"format_version": 1.0, "values": {}}`), "s.json:1:2: format_version is a number, want a string"},
+		{"port an object", state(sg(`{"protocol": "tcp", "from_port": {}, "to_port": 22, "cidr_blocks": ["0.0.0.0/0"]}`)),
+			`s.json:3:73: aws_security_group.x: from_port is an object, want a number`},
 		{"not terraform", []byte(`{"Vpcs": []}`), "s.json:1:1: neither planned_values (a plan) nor values (a state): want the output of terraform show -json"},
 		{"format version 2", []byte(`{"format_version": "2.0", "values": {}}`), `s.json:1:2: format_version "2.0": only major version 1 is supported`},
 		{"bad CIDR", state(sg(`{"protocol": "tcp", "from_port": 22, "to_port": 22,
- "cidr_blocks": ["10.0.0.0/33"]}`)), `s.json:4:18: aws_security_group.x: bad CIDR "10.0.0.0/33": netip.ParsePrefix("10.0.0.0/33"): prefix length out of range`},
+ "cidr_blocks": ["10.0.0.0/33"]}`)), `s.json:4:18: aws_security_group.x: ingress[0].cidr_blocks[0] "10.0.0.0/33": prefix length 33 is outside 0–32 for IPv4`},
+		{"bad IPv6 CIDR", state(sg(`{"protocol": "-1", "from_port": 0, "to_port": 0, "ipv6_cidr_blocks": ["::/129"]}`)),
+			`s.json:3:123: aws_security_group.x: ingress[0].ipv6_cidr_blocks[0] "::/129": prefix length 129 is outside 0–128 for IPv6`},
+		{"CIDR of a non-address", state(acl(`"rule_number": 10, "rule_action": "allow", "protocol": "-1", "cidr_block": "anywhere/0"`)),
+			`s.json:3:118: aws_network_acl_rule.r: cidr_block "anywhere/0": "anywhere" is not an IPv4 address`},
+		{"vpc CIDR without a length", state(`{"address": "aws_vpc.a", "mode": "managed", "type": "aws_vpc", "name": "a", "values": {"id": "vpc-1", "cidr_block": "10.0.0.0"}}`),
+			`s.json:2:103: aws_vpc.a: cidr_block "10.0.0.0": no prefix length: want an IPv4 address, "/" and a prefix length, such as 10.0.0.0/16`},
 		{"port out of range", state(sg(`{"protocol": "tcp", "from_port": 22, "to_port": 70000, "cidr_blocks": ["0.0.0.0/0"]}`)),
 			"s.json:3:73: aws_security_group.x: port range 22-70000 out of range 0-65535"},
 		{"port not a number", state(sg(`{"protocol": "tcp", "from_port": "ssh", "to_port": 22, "cidr_blocks": ["0.0.0.0/0"]}`)),
@@ -314,5 +329,60 @@ func TestStateAssociationsAndEntries(t *testing.T) {
 	}
 	if _, err := firewall.Compile(&inv, firewall.DefaultLimits()); err != nil {
 		t.Errorf("Compile: %v", err)
+	}
+}
+
+// Ports and ICMP values that AWS ignores for the rule's protocol are
+// reported at the attribute (SPEC.md §1.1: -1 and protocols other than tcp,
+// udp, icmp, icmpv6 allow all ports "regardless of any port range you
+// specify"; §3.2: the same for NACL protocols other than 6, 17, 1, and all
+// ICMP types for 58 with an IPv4 CIDR). Terraform's 0 (required for -1, and
+// what state holds for unset values) and -1 say "no ports" and are not.
+func TestStateWarnsAboutIgnoredPorts(t *testing.T) {
+	sg := func(i int, rule string) string {
+		return fmt.Sprintf(`{"address": "aws_security_group.x%d", "mode": "managed", "type": "aws_security_group", "name": "x%d",
+ "values": {"id": "sg-%d", "egress": [], "ingress": [%s]}}`, i, i, i, rule)
+	}
+	acl := func(i int, rule string) string {
+		return fmt.Sprintf(`{"address": "aws_network_acl_rule.r%d", "mode": "managed", "type": "aws_network_acl_rule", "name": "r%d",
+ "values": {"network_acl_id": "acl-1", "egress": false, "rule_action": "allow", %s}}`, i, i, rule)
+	}
+	data := state(
+		sg(1, `{"protocol": "132", "from_port": 5000, "to_port": 5000, "cidr_blocks": ["10.0.0.0/8"]}`),
+		sg(2, `{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["10.0.0.0/8"]}`),
+		`{"address": "aws_vpc_security_group_ingress_rule.v", "mode": "managed", "type": "aws_vpc_security_group_ingress_rule", "name": "v",
+ "values": {"security_group_id": "sg-2", "ip_protocol": "47", "from_port": 1, "to_port": 2, "cidr_ipv4": "10.0.0.0/8"}}`,
+		`{"address": "aws_vpc_security_group_ingress_rule.w", "mode": "managed", "type": "aws_vpc_security_group_ingress_rule", "name": "w",
+ "values": {"security_group_id": "sg-2", "ip_protocol": "-1", "from_port": null, "to_port": null, "cidr_ipv4": "10.1.0.0/16"}}`,
+		acl(1, `"rule_number": 10, "protocol": "132", "from_port": 5000, "to_port": 5000, "icmp_type": 0, "icmp_code": 0, "cidr_block": "0.0.0.0/0"`),
+		acl(2, `"rule_number": 20, "protocol": "58", "from_port": 0, "to_port": 0, "icmp_type": 128, "icmp_code": 0, "cidr_block": "0.0.0.0/0"`),
+		acl(3, `"rule_number": 30, "protocol": "-1", "from_port": 0, "to_port": 0, "icmp_type": 0, "icmp_code": 0, "cidr_block": "0.0.0.0/0"`),
+		acl(4, `"rule_number": 40, "protocol": "58", "icmp_type": 128, "icmp_code": 0, "ipv6_cidr_block": "::/0"`),
+	)
+	r, err := Parse("p.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range r.Warnings {
+		got = append(got, w.String())
+	}
+	want := []string{
+		"p.json:3:73: aws_security_group.x1: ingress[0].from_port 5000 and ingress[0].to_port 5000 are ignored for protocol 132 (sctp): AWS allows all ports (SPEC.md §1.1)",
+		"p.json:7:63: aws_vpc_security_group_ingress_rule.v: from_port 1 and to_port 2 are ignored for protocol 47 (gre): AWS allows all ports (SPEC.md §1.1)",
+		"p.json:11:119: aws_network_acl_rule.r1: network ACL acl-1 rule 10: from_port 5000 and to_port 5000 are ignored for protocol 132 (sctp): AWS allows all ports (SPEC.md §3.2)",
+		"p.json:10:1: aws_network_acl_rule.r1: assumed network ACL acl-1 exists (not in this plan); only this plan's rules are known for it",
+		"p.json:13:148: aws_network_acl_rule.r2: network ACL acl-1 rule 20: icmp_type 128 is ignored for protocol 58 (icmpv6) with an IPv4 CIDR: AWS allows all ICMP types and codes (SPEC.md §3.2)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, e := range r.Inventory.NetworkACLs[0].Entries {
+		if e.Number == 20 && (e.ICMPType != -1 || e.ICMPCode != -1) {
+			t.Errorf("rule 20 (icmpv6, IPv4 CIDR): type/code %d/%d, want -1/-1 (all)", e.ICMPType, e.ICMPCode)
+		}
+		if e.Number == 40 && (e.ICMPType != 128 || e.ICMPCode != 0) {
+			t.Errorf("rule 40 (icmpv6, IPv6 CIDR): type/code %d/%d, want 128/0", e.ICMPType, e.ICMPCode)
+		}
 	}
 }

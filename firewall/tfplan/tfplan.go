@@ -153,11 +153,13 @@ func Parse(name string, data []byte) (*Result, error) {
 	if err := p.ix.Build(); err != nil {
 		return nil, err
 	}
+	if _, ok := probe.(map[string]any); !ok {
+		start := len(data) - len(bytes.TrimLeft(data, " \t\r\n"))
+		return nil, &firewall.Error{Origin: p.ix.Origin(start), Msg: `expected the JSON object that "terraform show -json" prints ` +
+			`(with a key such as "planned_values" or "values"), found ` + awsimport.JSONKind(data[start:])}
+	}
 	if err := json.Unmarshal(data, &p.doc); err != nil {
 		return nil, p.ix.JSONError(err)
-	}
-	if _, ok := probe.(map[string]any); !ok {
-		return nil, &firewall.Error{Origin: p.ix.Origin(0), Msg: "top-level value is not an object: want the output of terraform show -json"}
 	}
 	if v := p.doc.FormatVersion; v != "" && !strings.HasPrefix(v, "1.") && v != "1" {
 		return nil, p.ix.Errorf([]any{"format_version"}, "format_version %q: only major version 1 is supported", v)
@@ -173,6 +175,12 @@ func Parse(name string, data []byte) (*Result, error) {
 
 func (p *parser) warn(r *res, format string, args ...any) {
 	p.warnings = append(p.warnings, Warning{Origin: p.ix.Pos(r.path...), Msg: r.addr + ": " + fmt.Sprintf(format, args...)})
+}
+
+// warnAt records a warning at attribute parts of r's values.
+func (p *parser) warnAt(r *res, parts []any, format string, args ...any) {
+	o := p.ix.Pos(awsimport.Sub(awsimport.Sub(r.path, "values"), parts...)...)
+	p.warnings = append(p.warnings, Warning{Origin: o, Msg: r.addr + ": " + fmt.Sprintf(format, args...)})
 }
 
 // errorf returns an error at attribute parts of r's values.

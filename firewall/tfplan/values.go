@@ -130,7 +130,20 @@ func (r *res) num(path ...any) (n int64, ok bool, bad string) {
 	case nil:
 		return 0, false, ""
 	}
-	return 0, false, "a non-number"
+	return 0, false, jsonKind(r.get(path...))
+}
+
+// jsonKind names the kind of a decoded JSON value in JSON words.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case bool:
+		return "true or false"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return "a value of another kind"
 }
 
 // boolean returns the bool at path (false when absent).

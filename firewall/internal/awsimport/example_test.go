@@ -19,7 +19,7 @@ func Example() {
 	}
 	at := []any{"NetworkAcls", 0, "Entries"}
 	for i, c := range []string{"10.1.2.3/8", "10.0.0.0/33"} {
-		p, canon, msg := awsimport.ParseCIDR(c, "4")
+		p, canon, msg := awsimport.ParseCIDR("CidrBlock", c, "4")
 		if msg != "" {
 			fmt.Println(ix.Errorf(awsimport.Sub(at, i, "CidrBlock"), "network ACL acl-1: %s", msg))
 			continue
@@ -31,6 +31,6 @@ func Example() {
 	fmt.Printf("icmpv6 without ports: %q\n", msg)
 	// Output:
 	// acls.json:2:3 10.0.0.0/8 canonical: false
-	// acls.json:3:41: network ACL acl-1: bad CIDR "10.0.0.0/33": netip.ParsePrefix("10.0.0.0/33"): prefix length out of range
+	// acls.json:3:41: network ACL acl-1: CidrBlock "10.0.0.0/33": prefix length 33 is outside 0–32 for IPv4
 	// icmpv6 without ports: ""
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -185,15 +186,93 @@ func (ix *Index) JSONError(err error) error {
 		if best >= 0 {
 			off = best
 		}
-		msg := fmt.Sprintf("%s is a JSON %s, want %s", typ.Field, typ.Value, typ.Type)
+		msg := fmt.Sprintf("%s is %s, want %s", typ.Field, foundWord(typ.Value), wantWord(typ.Type, typ.Value))
 		if typ.Field == "" {
-			msg = fmt.Sprintf("JSON %s where %s is expected", typ.Value, typ.Type)
+			msg = fmt.Sprintf("found %s, want %s", foundWord(typ.Value), wantWord(typ.Type, typ.Value))
 		}
 		return &firewall.Error{Origin: ix.Origin(off), Field: typ.Field, Msg: msg}
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return &firewall.Error{Origin: ix.Origin(len(ix.data)), Msg: "invalid JSON: unexpected end of input"}
 	}
 	return &firewall.Error{Origin: firewall.Origin{File: ix.file}, Msg: err.Error()}
+}
+
+// JSONKind names, in words, the kind of the JSON value that data starts
+// with (no leading space): "an object", "an array", "a string", "a number",
+// "true or false", "null".
+func JSONKind(data []byte) string {
+	if len(data) == 0 {
+		return "nothing"
+	}
+	switch data[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "true or false"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+// foundWord names, in JSON terms, the value kind an UnmarshalTypeError
+// reports: "string" → "a string", "number 1.5" → "the number 1.5".
+func foundWord(v string) string {
+	switch {
+	case v == "bool":
+		return "true or false"
+	case v == "null":
+		return "null"
+	case strings.HasPrefix(v, "number "):
+		return "the " + v
+	case v == "array", v == "object":
+		return "an " + v
+	case v == "":
+		return "a value"
+	}
+	return "a " + v
+}
+
+// wantWord names, in JSON terms, what a Go type accepts ("a number", "a
+// string", "an object"), never the Go type itself: users write JSON, not Go.
+// For a number that does not fit an integer type (value "number 1.5"), it
+// says which whole numbers fit.
+func wantWord(t reflect.Type, value string) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "another kind of value"
+	}
+	num := strings.HasPrefix(value, "number")
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if num {
+			bits := t.Bits()
+			return fmt.Sprintf("a whole number from %d to %d", int64(-1)<<(bits-1), int64(uint64(1)<<(bits-1)-1))
+		}
+		return "a number"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		if num {
+			return fmt.Sprintf("a whole number from 0 to %d", uint64(1)<<(t.Bits()-1)<<1-1)
+		}
+		return "a number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "another kind of value"
 }
 
 // Sub returns the JSON path at extended by more, never sharing at's array.

@@ -121,10 +121,25 @@ func TestJSONErrorPositionsDecoderErrors(t *testing.T) {
 			firewall.Error{Origin: firewall.Origin{File: "f.json", Line: 2, Col: 8}, Msg: "invalid JSON: invalid character 'x' looking for beginning of value"}},
 		{"unexpected end", "{\"a\": [1,", new(any),
 			firewall.Error{Origin: firewall.Origin{File: "f.json", Line: 1, Col: 10}, Msg: "invalid JSON: unexpected end of JSON input"}},
+		// Type errors name JSON kinds, never Go types (int32, struct { … }).
 		{"type error at the key", "{\n  \"FromPort\": \"22\"\n}", new(struct{ FromPort int32 }),
-			firewall.Error{Origin: firewall.Origin{File: "f.json", Line: 2, Col: 3}, Field: "FromPort", Msg: "FromPort is a JSON string, want int32"}},
+			firewall.Error{Origin: firewall.Origin{File: "f.json", Line: 2, Col: 3}, Field: "FromPort", Msg: "FromPort is a string, want a number"}},
 		{"type error at the root", `[1]`, new(struct{ A int }),
-			firewall.Error{Origin: firewall.Origin{File: "f.json", Line: 1, Col: 1}, Msg: "JSON array where struct { A int } is expected"}},
+			firewall.Error{Origin: firewall.Origin{File: "f.json", Line: 1, Col: 1}, Msg: "found an array, want an object"}},
+		{"number too big for int32", `{"FromPort": 1e10}`, new(struct{ FromPort *int32 }),
+			firewall.Error{Origin: firewall.Origin{File: "f.json", Line: 1, Col: 2}, Field: "FromPort", Msg: "FromPort is the number 1e10, want a whole number from -2147483648 to 2147483647"}},
+		{"fraction for an int", `{"MaxEntries": 1.5}`, new(struct{ MaxEntries int }),
+			firewall.Error{Origin: firewall.Origin{File: "f.json", Line: 1, Col: 2}, Field: "MaxEntries", Msg: "MaxEntries is the number 1.5, want a whole number from -9223372036854775808 to 9223372036854775807"}},
+		{"negative for a uint8", `{"N": -1}`, new(struct{ N uint8 }),
+			firewall.Error{Origin: firewall.Origin{File: "f.json", Line: 1, Col: 2}, Field: "N", Msg: "N is the number -1, want a whole number from 0 to 255"}},
+		{"bool for a string", `{"GroupId": true}`, new(struct{ GroupId string }),
+			firewall.Error{Origin: firewall.Origin{File: "f.json", Line: 1, Col: 2}, Field: "GroupId", Msg: "GroupId is true or false, want a string"}},
+		{"number for a list", `{"IpRanges": 3}`, new(struct{ IpRanges []struct{ CidrIp string } }),
+			firewall.Error{Origin: firewall.Origin{File: "f.json", Line: 1, Col: 2}, Field: "IpRanges", Msg: "IpRanges is a number, want an array"}},
+		{"string for an object", `{"Tags": {"a": "b"}, "PortRange": "80"}`, new(struct{ PortRange *struct{ From int32 } }),
+			firewall.Error{Origin: firewall.Origin{File: "f.json", Line: 1, Col: 22}, Field: "PortRange", Msg: "PortRange is a string, want an object"}},
+		{"array for a bool", `{"Egress": []}`, new(struct{ Egress bool }),
+			firewall.Error{Origin: firewall.Origin{File: "f.json", Line: 1, Col: 2}, Field: "Egress", Msg: "Egress is an array, want true or false"}},
 	}
 	for _, tt := range tests {
 		ix := NewIndex("f.json", []byte(tt.data))

@@ -1,11 +1,12 @@
 package awsimport
 
 import (
-	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/ctsim/ctsim/firewall"
+	"github.com/ctsim/ctsim/sim/packet"
 )
 
 // Protocol numbers the rules treat specially (SPEC.md §1.1, §3.2).
@@ -85,7 +86,8 @@ func SGPorts(p firewall.Protocol, from, to *int32) (f, t int32, msg string) {
 // NACLMatch fills e's ports and ICMP type/code for e.Protocol from a
 // PortRange {From, To} and an IcmpTypeCode {Type, Code} (SPEC.md §3.2):
 // ports for TCP and UDP only (0–65535, all of them when either is absent),
-// type/code for ICMP and ICMPv6 only (-1–255, absent meaning all: -1), zero
+// type/code for ICMP and ICMPv6 only (-1–255, absent meaning all: -1; all
+// of them for ICMPv6 with an IPv4 e.CIDR, which must be set), zero
 // otherwise. It returns an error message, or a note of what it assumed for a
 // missing value ("port range 0-65535 (no PortRange)").
 func NACLMatch(e *firewall.NACLEntry, ports, icmp [2]*int32) (msg, assumed string) {
@@ -104,6 +106,9 @@ func NACLMatch(e *firewall.NACLEntry, ports, icmp [2]*int32) (msg, assumed strin
 		}
 	case ProtoICMP, ProtoICMPv6:
 		e.ICMPType, e.ICMPCode = -1, -1
+		if e.Protocol == ProtoICMPv6 && e.CIDR.Addr().Is4() {
+			return "", "" // all types and codes, whatever is given (IgnoredNACL says so)
+		}
 		if icmp[0] != nil {
 			e.ICMPType = *icmp[0]
 		}
@@ -117,26 +122,94 @@ func NACLMatch(e *firewall.NACLEntry, ports, icmp [2]*int32) (msg, assumed strin
 	return "", ""
 }
 
-func itoa32(n int32) string { return strconv.Itoa(int(n)) }
-
-// ParseCIDR reads a CIDR of the given family ("4", "6" or "" for either) and
-// returns it masked (AWS canonicalises 100.68.0.18/18 to 100.68.0.0/18,
-// SPEC.md §3.1). canon reports whether it was already canonical. msg is
-// non-empty, and p the zero Prefix, when s is not a CIDR of that family.
-func ParseCIDR(s, family string) (p netip.Prefix, canon bool, msg string) {
-	p, err := netip.ParsePrefix(s)
-	if err != nil {
-		return netip.Prefix{}, false, "bad CIDR " + strconv.Quote(s) + ": " + err.Error()
-	}
-	switch {
-	case family == "4" && !p.Addr().Is4():
-		return netip.Prefix{}, false, "CIDR " + s + " is not IPv4"
-	case family == "6" && !p.Addr().Is6():
-		return netip.Prefix{}, false, "CIDR " + s + " is not IPv6"
-	}
-	m := p.Masked()
-	return m, m == p, ""
+// Value is one optional number of a rule as the input spells it: its
+// member name ("FromPort", "PortRange.From", "from_port") and its value, nil
+// when absent.
+type Value struct {
+	Name string
+	V    *int32
 }
+
+// IgnoredSG returns a warning message when a security group rule of
+// protocol p gives FromPort/ToPort values that AWS ignores (SPEC.md §1.1:
+// "specifying -1 or a protocol number other than tcp, udp, icmp, or icmpv6
+// allows traffic on all ports, regardless of any port range you specify"),
+// and the index in vals of the first value it names, or "" and -1. A value
+// equal to one of unset says nothing and is not reported: the input's
+// spelling of "no ports" (-1 in AWS CLI output; 0 and -1 in Terraform,
+// which wants from_port = to_port = 0 for protocol -1).
+func IgnoredSG(p firewall.Protocol, vals []Value, unset ...int32) (msg string, at int) {
+	switch p {
+	case ProtoTCP, ProtoUDP, ProtoICMP, ProtoICMPv6:
+		return "", -1
+	}
+	return ignored(vals, unset, "for protocol "+ProtoName(p)+": AWS allows all ports (SPEC.md §1.1)")
+}
+
+// IgnoredNACL is IgnoredSG for a network ACL entry whose Protocol and CIDR
+// are set, with the PortRange values first in vals, then the IcmpTypeCode
+// values (SPEC.md §3.2): protocols other than 6, 17, 1 and 58 ignore all
+// four ("traffic on all ports is allowed, regardless of any ports or ICMP
+// types or codes that you specify"); 58 with an IPv4 CIDR ignores the ICMP
+// type and code ("traffic for all ICMP types and codes allowed, regardless
+// of any that you specify").
+func IgnoredNACL(e firewall.NACLEntry, vals []Value, unset ...int32) (msg string, at int) {
+	switch e.Protocol {
+	case ProtoTCP, ProtoUDP, ProtoICMP:
+		return "", -1
+	case ProtoICMPv6:
+		if !e.CIDR.Addr().Is4() || len(vals) < 2 {
+			return "", -1
+		}
+		msg, at = ignored(vals[2:], unset, "for protocol "+ProtoName(e.Protocol)+" with an IPv4 CIDR: AWS allows all ICMP types and codes (SPEC.md §3.2)")
+		if at >= 0 {
+			at += 2
+		}
+		return msg, at
+	}
+	return ignored(vals, unset, "for protocol "+ProtoName(e.Protocol)+": AWS allows all ports (SPEC.md §3.2)")
+}
+
+// ignored lists the values of vals that are given and not unset:
+// "FromPort 5000 and ToPort 5000 are ignored " + why.
+func ignored(vals []Value, unset []int32, why string) (msg string, at int) {
+	at = -1
+	var names []string
+	for i, v := range vals {
+		if v.V == nil || slices.Contains(unset, *v.V) {
+			continue
+		}
+		if at < 0 {
+			at = i
+		}
+		names = append(names, v.Name+" "+itoa32(*v.V))
+	}
+	switch len(names) {
+	case 0:
+		return "", -1
+	case 1:
+		return names[0] + " is ignored " + why, at
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1] + " are ignored " + why, at
+}
+
+// ProtoName names a rule's protocol for messages: "-1 (all)", "6 (tcp)",
+// "132 (sctp)", "99".
+func ProtoName(p firewall.Protocol) string {
+	if p == firewall.ProtoAll {
+		return "-1 (all)"
+	}
+	n := strconv.Itoa(int(p))
+	if p < 0 || p > 255 {
+		return n
+	}
+	if name := packet.ProtoName(uint8(p)); name != n {
+		return n + " (" + name + ")"
+	}
+	return n
+}
+
+func itoa32(n int32) string { return strconv.Itoa(int(n)) }
 
 // Associate sets the NACL of each subnet of inv: naclOf[subnet ID] when the
 // input associates one, else the default network ACL of the subnet's VPC

@@ -153,7 +153,9 @@ func TestNACLMatchFillsPortsOrTypeCode(t *testing.T) {
 }
 
 // SPEC.md §3.1: AWS canonicalises a CIDR by clearing its host bits
-// (100.68.0.18/18 → 100.68.0.0/18); a rule's family is fixed by its field.
+// (100.68.0.18/18 → 100.68.0.0/18); a rule's family is fixed by its field;
+// a refused CIDR is explained in AWS terms (prefix lengths 0–32 for IPv4,
+// 0–128 for IPv6), never with netip's Go-flavoured error text.
 func TestParseCIDRMasksAndChecksFamily(t *testing.T) {
 	tests := []struct {
 		in, family string
@@ -172,17 +174,29 @@ func TestParseCIDRMasksAndChecksFamily(t *testing.T) {
 		{"10.1.2.3/8", "", "10.0.0.0/8", false, ""},
 		{"2001:db8::1/64", "6", "2001:db8::/64", false, ""},
 		// wrong family
-		{"10.0.0.0/8", "6", "", false, "CIDR 10.0.0.0/8 is not IPv6"},
-		{"::/0", "4", "", false, "CIDR ::/0 is not IPv4"},
-		{"::ffff:10.0.0.0/104", "4", "", false, "CIDR ::ffff:10.0.0.0/104 is not IPv4"},
-		// not a CIDR
-		{"10.0.0.0/33", "4", "", false, `bad CIDR "10.0.0.0/33": netip.ParsePrefix("10.0.0.0/33"): prefix length out of range`},
-		{"10.0.0.0", "", "", false, `bad CIDR "10.0.0.0": netip.ParsePrefix("10.0.0.0"): no '/'`},
-		{"", "4", "", false, `bad CIDR "": netip.ParsePrefix(""): no '/'`},
-		{"bad\n/8", "", "", false, `bad CIDR "bad\n/8": netip.ParsePrefix("bad\n/8"): ParseAddr("bad\n"): unable to parse IP`},
+		{"10.0.0.0/8", "6", "", false, `CidrIp "10.0.0.0/8" is an IPv4 CIDR, want IPv6`},
+		{"::/0", "4", "", false, `CidrIp "::/0" is an IPv6 CIDR, want IPv4`},
+		{"::ffff:10.0.0.0/104", "4", "", false, `CidrIp "::ffff:10.0.0.0/104" is an IPv6 CIDR, want IPv4`},
+		// not a CIDR: the message says what is allowed, in AWS terms
+		{"10.0.0.0/33", "4", "", false, `CidrIp "10.0.0.0/33": prefix length 33 is outside 0–32 for IPv4`},
+		{"10.0.0.0/33", "", "", false, `CidrIp "10.0.0.0/33": prefix length 33 is outside 0–32 for IPv4`},
+		{"2001:db8::/129", "6", "", false, `CidrIp "2001:db8::/129": prefix length 129 is outside 0–128 for IPv6`},
+		{"10.0.0.0/99999999999", "4", "", false, `CidrIp "10.0.0.0/99999999999": prefix length 99999999999 is outside 0–32 for IPv4`},
+		{"10.0.0.0/x", "4", "", false, `CidrIp "10.0.0.0/x": prefix length "x" is not a number: want 0–32 for IPv4`},
+		{"10.0.0.0/-1", "4", "", false, `CidrIp "10.0.0.0/-1": prefix length "-1" is not a number: want 0–32 for IPv4`},
+		{"10.0.0.0/08", "4", "", false, `CidrIp "10.0.0.0/08": prefix length "08" has a leading zero: want 0–32 for IPv4`},
+		{"10.0.0.0/33", "6", "", false, `CidrIp "10.0.0.0/33": "10.0.0.0" is an IPv4 address, want IPv6`},
+		{"2001:db8::/200", "4", "", false, `CidrIp "2001:db8::/200": "2001:db8::" is an IPv6 address, want IPv4`},
+		{"10.0.0.0", "", "", false, `CidrIp "10.0.0.0": no prefix length: want an IPv4 or IPv6 address, "/" and a prefix length, such as 10.0.0.0/16`},
+		{"", "4", "", false, `CidrIp "": no prefix length: want an IPv4 address, "/" and a prefix length, such as 10.0.0.0/16`},
+		{"2001:db8::", "6", "", false, `CidrIp "2001:db8::": no prefix length: want an IPv6 address, "/" and a prefix length, such as 2001:db8::/56`},
+		{"/8", "4", "", false, `CidrIp "/8": no address before "/": want an IPv4 address, "/" and a prefix length, such as 10.0.0.0/16`},
+		{"bad\n/8", "", "", false, `CidrIp "bad\n/8": "bad\n" is not an IPv4 or IPv6 address`},
+		{"10.0.0.256/8", "4", "", false, `CidrIp "10.0.0.256/8": "10.0.0.256" is not an IPv4 address`},
+		{"fe80::1%eth0/64", "6", "", false, `CidrIp "fe80::1%eth0/64": a CIDR cannot have an IPv6 zone (%eth0)`},
 	}
 	for _, tt := range tests {
-		p, canon, msg := ParseCIDR(tt.in, tt.family)
+		p, canon, msg := ParseCIDR("CidrIp", tt.in, tt.family)
 		var want netip.Prefix
 		if tt.want != "" {
 			want = netip.MustParsePrefix(tt.want)
@@ -226,5 +240,99 @@ func TestAssociateUsesAssociationElseVPCDefault(t *testing.T) {
 	}
 	if len(naclOf) != 1 || naclOf["subnet-assoc"] != "acl-custom" {
 		t.Errorf("Associate changed naclOf: %v", naclOf)
+	}
+}
+
+// SPEC.md §1.1: "specifying -1 or a protocol number other than tcp, udp,
+// icmp, or icmpv6 allows traffic on all ports, regardless of any port range
+// you specify": a port range given for such a rule is reported, at the
+// first value given; the input's spelling of "no ports" is not.
+func TestIgnoredSGReportsPortsAWSIgnores(t *testing.T) {
+	from, to := "FromPort", "ToPort"
+	tests := []struct {
+		name  string
+		p     firewall.Protocol
+		vals  []Value
+		unset []int32
+		msg   string
+		at    int
+	}{
+		{"sctp with a port", 132, []Value{{from, i32(5000)}, {to, i32(5000)}}, []int32{-1},
+			"FromPort 5000 and ToPort 5000 are ignored for protocol 132 (sctp): AWS allows all ports (SPEC.md §1.1)", 0},
+		{"all protocols with a port", firewall.ProtoAll, []Value{{from, i32(22)}, {to, i32(22)}}, []int32{-1},
+			"FromPort 22 and ToPort 22 are ignored for protocol -1 (all): AWS allows all ports (SPEC.md §1.1)", 0},
+		{"only ToPort given", 47, []Value{{from, nil}, {to, i32(80)}}, []int32{-1},
+			"ToPort 80 is ignored for protocol 47 (gre): AWS allows all ports (SPEC.md §1.1)", 1},
+		{"unnamed protocol", 99, []Value{{from, i32(1)}, {to, i32(2)}}, nil,
+			"FromPort 1 and ToPort 2 are ignored for protocol 99: AWS allows all ports (SPEC.md §1.1)", 0},
+		{"-1/-1 says all ports", 132, []Value{{from, i32(-1)}, {to, i32(-1)}}, []int32{-1}, "", -1},
+		{"absent ports", firewall.ProtoAll, []Value{{from, nil}, {to, nil}}, []int32{-1}, "", -1},
+		{"terraform 0/0 for -1", firewall.ProtoAll, []Value{{"from_port", i32(0)}, {"to_port", i32(0)}}, []int32{0, -1}, "", -1},
+		{"0 counts where it is not unset", firewall.ProtoAll, []Value{{from, i32(0)}, {to, i32(0)}}, []int32{-1},
+			"FromPort 0 and ToPort 0 are ignored for protocol -1 (all): AWS allows all ports (SPEC.md §1.1)", 0},
+		{"tcp uses its ports", ProtoTCP, []Value{{from, i32(80)}, {to, i32(80)}}, nil, "", -1},
+		{"udp uses its ports", ProtoUDP, []Value{{from, i32(53)}, {to, i32(53)}}, nil, "", -1},
+		{"icmp uses type and code", ProtoICMP, []Value{{from, i32(8)}, {to, i32(0)}}, nil, "", -1},
+		{"icmpv6 uses type and code", ProtoICMPv6, []Value{{from, i32(128)}, {to, i32(0)}}, nil, "", -1},
+	}
+	for _, tt := range tests {
+		msg, at := IgnoredSG(tt.p, tt.vals, tt.unset...)
+		if msg != tt.msg || at != tt.at {
+			t.Errorf("%s: IgnoredSG = %q, %d; want %q, %d", tt.name, msg, at, tt.msg, tt.at)
+		}
+	}
+}
+
+// SPEC.md §3.2: protocols other than 6, 17, 1 (and 58) allow all ports
+// "regardless of any ports or ICMP types or codes that you specify"; 58
+// with an IPv4 CIDR allows all ICMP types and codes "regardless of any that
+// you specify".
+func TestIgnoredNACLReportsValuesAWSIgnores(t *testing.T) {
+	v4, v6 := netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::/0")
+	vals := func(f, to, ty, c *int32) []Value {
+		return []Value{{"PortRange.From", f}, {"PortRange.To", to}, {"IcmpTypeCode.Type", ty}, {"IcmpTypeCode.Code", c}}
+	}
+	tests := []struct {
+		name string
+		e    firewall.NACLEntry
+		vals []Value
+		msg  string
+		at   int
+	}{
+		{"sctp with a port range", firewall.NACLEntry{Protocol: 132, CIDR: v4}, vals(i32(5000), i32(5000), nil, nil),
+			"PortRange.From 5000 and PortRange.To 5000 are ignored for protocol 132 (sctp): AWS allows all ports (SPEC.md §3.2)", 0},
+		{"gre with an ICMP type", firewall.NACLEntry{Protocol: 47, CIDR: v4}, vals(nil, nil, i32(8), nil),
+			"IcmpTypeCode.Type 8 is ignored for protocol 47 (gre): AWS allows all ports (SPEC.md §3.2)", 2},
+		{"all with everything", firewall.NACLEntry{Protocol: firewall.ProtoAll, CIDR: v6}, vals(i32(1), i32(2), i32(3), i32(4)),
+			"PortRange.From 1, PortRange.To 2, IcmpTypeCode.Type 3 and IcmpTypeCode.Code 4 are ignored for protocol -1 (all): AWS allows all ports (SPEC.md §3.2)", 0},
+		{"icmpv6 with an IPv4 CIDR", firewall.NACLEntry{Protocol: ProtoICMPv6, CIDR: v4}, vals(nil, nil, i32(128), i32(0)),
+			"IcmpTypeCode.Type 128 and IcmpTypeCode.Code 0 are ignored for protocol 58 (icmpv6) with an IPv4 CIDR: AWS allows all ICMP types and codes (SPEC.md §3.2)", 2},
+		{"icmpv6 with an IPv6 CIDR", firewall.NACLEntry{Protocol: ProtoICMPv6, CIDR: v6}, vals(nil, nil, i32(128), i32(0)), "", -1},
+		{"icmpv6, IPv4, all types", firewall.NACLEntry{Protocol: ProtoICMPv6, CIDR: v4}, vals(nil, nil, i32(-1), i32(-1)), "", -1},
+		{"tcp", firewall.NACLEntry{Protocol: ProtoTCP, CIDR: v4}, vals(i32(80), i32(80), nil, nil), "", -1},
+		{"icmp", firewall.NACLEntry{Protocol: ProtoICMP, CIDR: v4}, vals(nil, nil, i32(8), i32(0)), "", -1},
+		{"sctp, nothing given", firewall.NACLEntry{Protocol: 132, CIDR: v4}, vals(nil, nil, nil, nil), "", -1},
+	}
+	for _, tt := range tests {
+		msg, at := IgnoredNACL(tt.e, tt.vals, -1)
+		if msg != tt.msg || at != tt.at {
+			t.Errorf("%s: IgnoredNACL = %q, %d; want %q, %d", tt.name, msg, at, tt.msg, tt.at)
+		}
+	}
+}
+
+// SPEC.md §3.2: an ICMPv6 entry with an IPv4 CIDR allows all ICMP types
+// and codes, whatever IcmpTypeCode says (even out of range).
+func TestNACLMatchICMPv6WithIPv4CIDRMeansAllTypes(t *testing.T) {
+	for _, icmp := range [][2]*int32{{i32(128), i32(0)}, {i32(999), nil}, {}} {
+		e := firewall.NACLEntry{Number: 1, Protocol: ProtoICMPv6, CIDR: netip.MustParsePrefix("10.0.0.0/8")}
+		msg, assumed := NACLMatch(&e, [2]*int32{}, icmp)
+		if e.ICMPType != -1 || e.ICMPCode != -1 || msg != "" || assumed != "" {
+			t.Errorf("NACLMatch(icmpv6, IPv4, %v) = %d/%d, %q, %q; want -1/-1", icmp, e.ICMPType, e.ICMPCode, msg, assumed)
+		}
+	}
+	e := firewall.NACLEntry{Number: 1, Protocol: ProtoICMPv6, CIDR: netip.MustParsePrefix("::/0")}
+	if NACLMatch(&e, [2]*int32{}, [2]*int32{i32(128), i32(0)}); e.ICMPType != 128 || e.ICMPCode != 0 {
+		t.Errorf("NACLMatch(icmpv6, IPv6) = %d/%d, want 128/0", e.ICMPType, e.ICMPCode)
 	}
 }
