@@ -9,6 +9,7 @@ import (
 
 	"github.com/ctsim/ctsim/firewall"
 	"github.com/ctsim/ctsim/sim"
+	"github.com/ctsim/ctsim/sim/packet"
 )
 
 // Change kinds as the YAML spells them: the sim.ChangeKind tokens.
@@ -86,6 +87,9 @@ func (p *parser) changes(n *yaml.Node) error {
 		}
 	}
 	for _, pc := range list {
+		if d := p.s.Duration; d > 0 && pc.tc.At > d {
+			p.warn(pc.node, "change at %s falls after the duration (%s) and is not applied", packet.FormatSeconds(pc.tc.At), packet.FormatSeconds(d))
+		}
 		p.s.Changes = append(p.s.Changes, pc.tc)
 	}
 	return nil

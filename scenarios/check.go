@@ -8,6 +8,7 @@ import (
 
 	"github.com/ctsim/ctsim/firewall"
 	"github.com/ctsim/ctsim/sim"
+	"github.com/ctsim/ctsim/sim/packet"
 )
 
 // CheckResult is the outcome of one expectation.
@@ -28,15 +29,23 @@ type CheckResult struct {
 // Check checks every expectation of s against a result. The result must
 // carry per-packet records (sim.Options.Explain) for CheckResult.Trace to
 // be filled.
+//
+// Check cannot tell a flow the run cut short from one that ran to its end;
+// Run can, and fails expectations on such flows (see Outcome).
 func (s *Scenario) Check(res *sim.Result) []CheckResult {
+	return s.check(res, nil)
+}
+
+// check checks every expectation; cut holds the flows the run cut short.
+func (s *Scenario) check(res *sim.Result, cut cutFlows) []CheckResult {
 	out := make([]CheckResult, 0, len(s.Expectations))
 	for _, e := range s.Expectations {
-		out = append(out, s.check(e, res))
+		out = append(out, s.checkOne(e, res, cut))
 	}
 	return out
 }
 
-func (s *Scenario) check(e Expectation, res *sim.Result) CheckResult {
+func (s *Scenario) checkOne(e Expectation, res *sim.Result, cut cutFlows) CheckResult {
 	cr := CheckResult{Expectation: e}
 	if e.Counter != "" {
 		return s.checkCounter(e, res)
@@ -46,6 +55,18 @@ func (s *Scenario) check(e Expectation, res *sim.Result) CheckResult {
 		f := &res.Flows[i]
 		if (e.Flow != "" && f.Name == e.Flow) || (e.Match != nil && e.Match.matches(f)) {
 			flows = append(flows, f)
+		}
+	}
+	// A flow whose packets were not all simulated proves nothing: its
+	// deciding packet may be among those left out.
+	names := []string{e.Flow}
+	for _, f := range flows {
+		names = append(names, f.Name)
+	}
+	for _, n := range names {
+		if c, ok := cut[n]; ok {
+			cr.Got = fmt.Sprintf("incomplete: %d of %d packets simulated before the end (duration %s)", c.sent, c.total, packet.FormatSeconds(c.horizon))
+			return cr
 		}
 	}
 	if len(flows) == 0 {

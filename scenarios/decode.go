@@ -52,8 +52,9 @@ var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // syntaxError turns an error of the YAML library into a *ParseError. The
 // library reports "yaml: line N: msg" for most syntax errors and no
-// position for a few (tabs, "mapping values are not allowed").
-func syntaxError(file string, err error) error {
+// position for a few (tabs, "mapping values are not allowed"). data is the
+// document, to place parser errors (see parserErrorAt).
+func syntaxError(file string, data []byte, err error) error {
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
 		err = errors.New(te.Errors[0])
@@ -61,7 +62,11 @@ func syntaxError(file string, err error) error {
 	msg := err.Error()
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		return &ParseError{File: file, Line: line, Msg: "yaml syntax: " + m[2]}
+		col := 0
+		if isParserError(m[2]) {
+			line, col = parserErrorAt(data, line+1, m[2])
+		}
+		return &ParseError{File: file, Line: line, Col: col, Msg: "yaml syntax: " + m[2]}
 	}
 	if len(msg) > 6 && msg[:6] == "yaml: " {
 		msg = msg[6:]

@@ -26,7 +26,7 @@ func TestParseErrorsNamePositionAndWhatIsAllowed(t *testing.T) {
 		name, yaml, want string
 	}{
 		// YAML itself
-		{"syntax", "hosts: [a, b\nseed: 1\n", `web.yaml:1: yaml syntax: did not find expected ',' or ']'`},
+		{"syntax", "hosts: [a, b\nseed: 1\n", `web.yaml:1:8: yaml syntax: did not find expected ',' or ']'`},
 		{"empty file", "", `web.yaml: the file is empty; a scenario needs at least hosts, rules and traffic`},
 		{"not a mapping", "- a\n- b\n", `web.yaml:1:1: scenario: want a mapping, got a list`},
 		{"merge key", "vpc: {<<: {id: v}, cidrs: [10.0.0.0/16]}\n", `web.yaml:1:7: vpc: YAML merge keys (<<) are not supported; write the fields out`},

@@ -43,7 +43,7 @@ func parse(file, dir string, data []byte) (*Scenario, error) {
 		plists: map[string]bool{}, hosts: map[string]*Host{}, flows: map[string]int{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, syntaxError(file, err)
+		return nil, syntaxError(file, data, err)
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, &ParseError{File: file, Msg: "the file is empty; a scenario needs at least hosts, rules and traffic"}

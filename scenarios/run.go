@@ -1,11 +1,13 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
 	"time"
 
+	"github.com/ctsim/ctsim/firewall"
 	"github.com/ctsim/ctsim/sim"
 	"github.com/ctsim/ctsim/sim/packet"
 	"github.com/ctsim/ctsim/sim/source/synth"
@@ -40,6 +42,11 @@ type Outcome struct {
 	// Passed reports whether every expectation held (true when there are
 	// none).
 	Passed bool
+	// Warnings name the flows and changes the run left out because they
+	// fall after its horizon (RunOptions.Horizon or the scenario's
+	// duration), each "file:line:col: msg". Parse warns the same about the
+	// scenario's own duration (Scenario.Warnings).
+	Warnings []string
 }
 
 // Run builds a sim engine for s, adds its seeded traffic (and any extra
@@ -80,10 +87,10 @@ func (s *Scenario) run(opt RunOptions, explain bool) (*Outcome, error) {
 	if opt.Seed != nil {
 		seed = *opt.Seed
 	}
+	var g *synth.Generator
 	if len(s.Traffic) > 0 && !opt.NoTraffic {
-		g, err := synth.New(slices.Clone(s.Traffic), seed)
-		if err != nil {
-			return nil, fmt.Errorf("%s: traffic: %w", s.File, err)
+		if g, err = synth.New(slices.Clone(s.Traffic), seed); err != nil {
+			return nil, s.trafficError(err)
 		}
 		e.AddSource(newNamedSource(g, s))
 	}
@@ -106,7 +113,8 @@ func (s *Scenario) run(opt RunOptions, explain bool) (*Outcome, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.File, err)
 	}
-	out := &Outcome{Result: res, Checks: s.Check(res), Passed: true}
+	cut := s.cutShort(g, horizon)
+	out := &Outcome{Result: res, Checks: s.check(res, cut), Passed: true, Warnings: cut.warnings(s, horizon)}
 	for _, c := range out.Checks {
 		if !c.Passed {
 			out.Passed = false
@@ -163,4 +171,80 @@ func (n *namedSource) FlowName(t packet.Tuple) string {
 		return ""
 	}
 	return n.g.FlowName(u)
+}
+
+// trafficError places an error of the traffic generator at its flow.
+func (s *Scenario) trafficError(err error) error {
+	var fe *synth.FieldError
+	if errors.As(err, &fe) {
+		for i := range s.Traffic {
+			if s.Traffic[i].Name == fe.Flow && i < len(s.flowOrigins) {
+				return fmt.Errorf("%straffic: %w", prefixOrigin(s.flowOrigins[i]), err)
+			}
+		}
+	}
+	return fmt.Errorf("%s: traffic: %w", s.File, err)
+}
+
+// cutFlow counts the packets of a flow a run simulated (sent) out of all
+// it generated (total), up to the run's horizon.
+type cutFlow struct {
+	sent, total int
+	horizon     time.Duration
+}
+
+// cutFlows are the flows, by name, that a run cut short.
+type cutFlows map[string]cutFlow
+
+// cutShort returns the flows of g with packets after horizon: a run to
+// horizon does not simulate them.
+func (s *Scenario) cutShort(g *synth.Generator, horizon sim.Time) cutFlows {
+	if g == nil || horizon == sim.Never {
+		return nil
+	}
+	until := g.PacketsUntil(packet.Time(horizon))
+	sent := make([]int, len(s.Traffic))
+	total := make([]int, len(s.Traffic))
+	for i, fi := range g.Flows() {
+		sent[fi.Flow] += until[i]
+		total[fi.Flow] += fi.Packets
+	}
+	var cut cutFlows
+	for i := range s.Traffic {
+		if sent[i] == total[i] {
+			continue
+		}
+		if cut == nil {
+			cut = cutFlows{}
+		}
+		cut[s.Traffic[i].Name] = cutFlow{sent: sent[i], total: total[i], horizon: time.Duration(horizon)}
+	}
+	return cut
+}
+
+// warnings says which flows and changes a run to horizon leaves out, in
+// file order.
+func (c cutFlows) warnings(s *Scenario, horizon sim.Time) []string {
+	if horizon == sim.Never {
+		return nil
+	}
+	end := packet.FormatSeconds(time.Duration(horizon))
+	var out []string
+	for i := range s.Traffic {
+		f, ok := c[s.Traffic[i].Name]
+		if !ok {
+			continue
+		}
+		var o firewall.Origin
+		if i < len(s.flowOrigins) {
+			o = s.flowOrigins[i]
+		}
+		out = append(out, fmt.Sprintf("%sflow %q: %d of its %d packets fall after the end (%s) and are not simulated", prefixOrigin(o), s.Traffic[i].Name, f.total-f.sent, f.total, end))
+	}
+	for _, ch := range s.Changes {
+		if sim.Time(ch.At) > horizon {
+			out = append(out, fmt.Sprintf("%schange at %s falls after the end (%s) and is not applied", prefixOrigin(ch.Change.Origin), packet.FormatSeconds(ch.At), end))
+		}
+	}
+	return out
 }

@@ -52,6 +52,9 @@ type Scenario struct {
 	// Warnings are things that are valid but probably not what the author
 	// meant, each "file:line:col: msg".
 	Warnings []string
+	// flowOrigins are the positions of the traffic flows, by index in
+	// Traffic, for the generator's errors in Run.
+	flowOrigins []firewall.Origin
 }
 
 // TimedChange is a rule or configuration change at a time from the start.

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"errors"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -88,6 +89,7 @@ func (p *parser) traffic(n *yaml.Node) error {
 		}
 		p.flows[name] = len(p.s.Traffic)
 		p.s.Traffic = append(p.s.Traffic, f)
+		p.s.flowOrigins = append(p.s.flowOrigins, p.origin(it))
 	}
 	for _, qn := range quoteNodes {
 		if _, ok := p.flows[qn.Value]; !ok {
@@ -109,6 +111,42 @@ func (p *parser) traffic(n *yaml.Node) error {
 			if q.Client.Addr.Is4() != f.Client.Addr.Is4() {
 				return p.errAt(kindNodes[f.Name].get("from"), "from %s and the quoted flow %q are of different address families", f.Client.Addr, f.Quote)
 			}
+		}
+	}
+	return p.planTraffic(nameNodes, kindNodes)
+}
+
+// planTraffic lays the flows out without keeping their packets
+// (synth.Plan), to report the generator's errors at their flow (the packet
+// limit, sessions too far in the future) and to warn about flows whose
+// packets fall after the scenario's duration: a run does not simulate
+// them, and expectations on those flows fail.
+func (p *parser) planTraffic(nameNodes map[string]*yaml.Node, kindNodes map[string]*mapping) error {
+	if len(p.s.Traffic) == 0 {
+		return nil
+	}
+	horizon := packet.Time(1<<63 - 1)
+	if p.s.Duration > 0 {
+		horizon = packet.Time(p.s.Duration)
+	}
+	infos, until, err := synth.Plan(slices.Clone(p.s.Traffic), p.s.Seed, horizon)
+	if err != nil {
+		return p.synthError(err, kindNodes)
+	}
+	if p.s.Duration == 0 {
+		return nil
+	}
+	sent := make([]int, len(p.s.Traffic))
+	total := make([]int, len(p.s.Traffic))
+	for i, fi := range infos {
+		sent[fi.Flow] += until[i]
+		total[fi.Flow] += fi.Packets
+	}
+	for i := range p.s.Traffic {
+		if sent[i] < total[i] {
+			name := p.s.Traffic[i].Name
+			p.warn(nameNodes[name], "flow %q: %d of its %d packets fall after the duration (%s) and are not simulated; expectations on it fail",
+				name, total[i]-sent[i], total[i], packet.FormatSeconds(p.s.Duration))
 		}
 	}
 	return nil
