@@ -27,6 +27,8 @@ func TestParseErrorsNamePositionAndWhatIsAllowed(t *testing.T) {
 	}{
 		// YAML itself
 		{"syntax", "hosts: [a, b\nseed: 1\n", `web.yaml:1:8: yaml syntax: did not find expected ',' or ']'`},
+		{"syntax on a later line", "name: x\nseed: [1\n", `web.yaml:2:7: yaml syntax: did not find expected ',' or ']'`},
+		{"too many packets", base + "traffic: [{name: big, udp: {client: web, server: 192.0.2.1, dst_port: 53, count: 5, requests: 1000000}}]\n", `web.yaml:5:82: flow "big": the flows make more than 4194304 packets (at flow "big" session 3)`},
 		{"empty file", "", `web.yaml: the file is empty; a scenario needs at least hosts, rules and traffic`},
 		{"not a mapping", "- a\n- b\n", `web.yaml:1:1: scenario: want a mapping, got a list`},
 		{"merge key", "vpc: {<<: {id: v}, cidrs: [10.0.0.0/16]}\n", `web.yaml:1:7: vpc: YAML merge keys (<<) are not supported; write the fields out`},
