@@ -22,7 +22,12 @@
 // out of range, an unknown protocol) point at the key of the offending
 // member ("CidrIp": …), at the offending element of a list, or at the
 // enclosing object when the member is absent. Warnings are positioned the
-// same way.
+// same way. Messages speak JSON and AWS, not Go: "FromPort is a string, want
+// a number", `CidrIp "10.0.0.0/33": prefix length 33 is outside 0–32 for
+// IPv4`, "TcpEstablishedTimeout 20 is outside 60–432000 seconds" (the
+// ConnectionTrackingConfiguration ranges of SPEC.md §2.4, the ones package
+// conntrack enforces). Port and ICMP values that AWS ignores for a rule's
+// protocol (SPEC.md §1.1, §3.2) are reported as warnings at the value.
 //
 // Normalize puts an Inventory in a canonical form so that the same network
 // read by different importers compares equal.

@@ -28,5 +28,9 @@
 // Errors are *firewall.Error values with file:line:col positions, with the
 // precision package awsjson documents: the key of the offending attribute
 // (or the list element, or the resource object when the attribute is
-// absent). Warnings point at the resource object.
+// absent). Warnings point at the resource object, except those about port
+// and ICMP values that AWS ignores for a rule's protocol (SPEC.md §1.1,
+// §3.2), which point at the attribute; 0 and -1 count as "not given" there,
+// since Terraform requires from_port = to_port = 0 for protocol -1 and
+// state holds 0 for unset values.
 package tfplan

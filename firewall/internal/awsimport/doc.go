@@ -10,5 +10,6 @@
 // change them only together with the importers' tests.
 //
 // Index maps JSON paths to file:line:col positions and turns encoding/json
-// errors into positioned *firewall.Error values.
+// errors into positioned *firewall.Error values whose messages name JSON
+// kinds ("a number", "an object"), never Go types.
 package awsimport
