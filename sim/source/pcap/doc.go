@@ -21,10 +21,17 @@
 // Classic pcap (microsecond and nanosecond timestamps, either byte order)
 // and pcapng (several sections, several interfaces each with its own link
 // type and timestamp resolution), optionally gzip-compressed, are read with
-// gopacket's pcapgo, one record at a time: memory stays bounded whatever the
-// file size. No buffer is sized from a length in the file beyond MaxRecord
-// (256 KiB): a pcapng block that declares more is refused with a
-// *CaptureError.
+// gopacket's pcapgo (classic pcap records with the package's own thin
+// reader, which unlike pcapgo reads a record whose captured length is over
+// its original length, with warning caplen_over_origlen), one record at a
+// time: memory stays bounded whatever the file size. No buffer is sized
+// from a length in the file beyond MaxRecord (256 KiB), in pcap and pcapng
+// alike: a record that captured more is passed over unread and skipped as
+// oversized_record, and reading goes on; only a header whose length is
+// absurd (over 16 MiB, or a packet that does not fit its pcapng block) ends
+// the capture with a *CaptureError. As pcapgo keeps every interface of a
+// pcapng section in memory, a section may declare at most 65 536 interfaces
+// and 16 MiB of them; one more ends the capture with a *CaptureError.
 //
 // # Decoding
 //
@@ -51,15 +58,22 @@
 //
 // Every packet record is counted: Stats.Read == Stats.Delivered + the
 // skipped records, each with its reason. Frame numbers are Wireshark's:
-// 1-based, counting every record, skipped or not; in pcapng only packet
-// blocks (EPB, SPB, OPB) are records. The skip reason tokens:
+// 1-based, counting every record, skipped or not. In pcapng the records are
+// the packet blocks (EPB, SPB, OPB) and the custom blocks (types 0x00000BAD
+// and 0x40000BAD), which Wireshark lists as records of their own: a custom
+// block holds no packet, so it is read and skipped as custom_block, and the
+// packets after it carry the frame numbers Wireshark shows. Other blocks
+// (interfaces, statistics, name resolution, secrets) are not records. The
+// skip reason tokens:
 //
+//	custom_block           a pcapng custom block (a record without a packet)
 //	malformed_ip           bad IPv4/IPv6 header, or IP version not the one the link promised
 //	malformed_link         bad link header (a loopback family over 255, …)
 //	malformed_transport    bad TCP/UDP/ICMP/SCTP header (TCP data offset under 5, …)
 //	mpls                   MPLS whose payload is not IP (pseudowire), or over 16 labels
 //	not_ip                 no IP datagram (ARP, LLDP, IS-IS, slow protocols, PPPoE, …)
 //	outside_window         before Options.Start or after Options.End
+//	oversized_record       captured length over MaxRecord (256 KiB), header otherwise sane
 //	truncated              cut by the snap length before the header the filters need
 //	unsupported_link_type  a link type other than those listed under Decoding
 //
@@ -89,7 +103,9 @@
 // packet ahead of its verdicts, so to write out dropped packets use
 // WriteFrames with their frame numbers, which re-reads the file. Memory is
 // the 64 KiB read buffer, one record buffer (at most MaxRecord), the
-// decoder's layers and the address map: it does not grow with the capture.
+// decoder's layers, the address map and pcapgo's interfaces of the current
+// pcapng section (at most 65 536 and 16 MiB): it does not grow with the
+// capture.
 // GenerateCapture writes the synthetic captures the benchmarks replay.
 //
 // # Errors

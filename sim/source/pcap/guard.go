@@ -132,7 +132,7 @@ func (g *guard) Read(p []byte) (int, error) {
 			bad = g.topUp()
 		}
 		if bad != nil {
-			g.err, n, err = bad, int(g.badAt-g.pos), nil
+			g.err, n, err = bad, int(max(g.badAt-g.pos, 0)), nil
 			g.ncarry = 0
 		}
 		g.out = nil

@@ -100,9 +100,19 @@ func TestPcapngPassedOverBlocks(t *testing.T) {
 			})
 		}
 	}
+	// An EPB whose captured length is over its original length is read,
+	// with a warning, as a pcap record is.
+	odd := ngEPB(0, 1, pkt)
+	binary.LittleEndian.PutUint32(odd[24:28], 20)
+	if frames, s := framesOf(t, cat(ngSHB(), ngIDB(1, 0), odd), readers[0].wrap); len(frames) != 1 ||
+		!slices.Equal(s.Warnings, []SkipCount{{"caplen_over_origlen", 1}}) {
+		t.Errorf("EPB caplen over origlen: frames %v, warnings %v", frames, s.Warnings)
+	}
 	// An SPB over MaxRecord cut to interface 0's snap length is read.
-	frames, s := framesOf(t, cat(ngSHB(), spbIDB(1500), ngSPB(cat(pkt, make([]byte, 1500-len(pkt))))), readers[0].wrap)
-	if len(frames) != 1 || s.Err != nil {
+	spb := ngSPB(cat(pkt, make([]byte, 1500-len(pkt))))
+	binary.LittleEndian.PutUint32(spb[8:12], 300000) // original length
+	frames, s := framesOf(t, cat(ngSHB(), spbIDB(1500), spb), readers[0].wrap)
+	if len(frames) != 1 || s.Err != nil || len(s.Skipped) != 0 {
 		t.Errorf("SPB cut to its snap length: frames %v, error %v", frames, s.Err)
 	}
 }

@@ -86,8 +86,8 @@ const (
 	// anyway, and so does the reader (pcapgo refuses the record).
 	WarnCaplenOverOriglen Warning = iota
 	// WarnCaplenOverSnaplen: a pcap record is longer than the snap length
-	// its file header declares (pcapgo and tcpdump read it anyway, up to
-	// MaxRecord).
+	// its file header declares (the reader, like tcpdump, reads it anyway,
+	// up to MaxRecord).
 	WarnCaplenOverSnaplen
 	// WarnLinkTypeFCSBits: the pcap header's link-type field has FCS bits
 	// (27–31) set; like libpcap, the reader ignores them.
@@ -137,9 +137,9 @@ type SkipCount struct {
 //
 // The zero Stats is a reader that has read nothing.
 type Stats struct {
-	// Read counts the packet records read: every pcap record, and every
-	// pcapng EPB, SPB and OPB, whether delivered or skipped. It is also the
-	// last frame number handed out.
+	// Read counts the records read: every pcap record, and every pcapng
+	// EPB, SPB, OPB and custom block, whether delivered or skipped. It is
+	// also the last frame number handed out.
 	Read uint64
 	// Delivered counts the packets returned by Next.
 	Delivered uint64
@@ -147,7 +147,9 @@ type Stats struct {
 	// reasons with no records are left out.
 	Skipped []SkipCount
 	// Bytes is the sum of the original (on-the-wire) lengths of the records
-	// read; CapturedBytes the sum of their captured lengths.
+	// read into memory; CapturedBytes the sum of their captured lengths.
+	// Records passed over unread (oversized_record, custom_block) are not
+	// in them.
 	Bytes, CapturedBytes uint64
 	// Warnings counts oddities that did not stop a record from being
 	// delivered, per Warning token, sorted; zero counts are left out.
