@@ -70,4 +70,19 @@
 // FlowName returns it for either direction of any of the flow's tuples, so
 // reports and expectations that refer to a flow by name cover all of its
 // sessions. [FlowInfo.Session] tells sessions apart where that matters.
+//
+// The simulator keeps one flow per tuple for the whole run, so a tuple
+// must name one flow: New rejects two flows whose sessions share a tuple
+// (in either direction, at the same time or one after the other), naming
+// both, and port allocation never hands out a port another flow used to
+// the same server port. A session holds its port from its first to its
+// last packet; a TCP session with Close "none" holds it to the end of the
+// run, because its connection stays open.
+//
+// # Horizons
+//
+// A run may stop before the traffic does. [Generator.PacketsUntil] counts
+// each session's packets at or before a horizon, and [Plan] does the same
+// (with each session's start, end and size) without keeping any packets,
+// so that a caller can tell which flows a run cuts short.
 package synth
