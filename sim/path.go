@@ -122,6 +122,11 @@ func (e *Engine) walk(q *Packet, fl *flowState, back bool, pre *flowHint) (bool,
 			e.ck, e.ckSrcIsA = pre.ct, pre.ctSrcIsA
 		} else {
 			e.ck, e.ckSrcIsA = conntrack.KeyOf(q)
+			if src != nil && src.table != nil && dst != nil && dst.table != nil {
+				// Not read ahead (Step): let the destination table's
+				// cache miss overlap the source table's.
+				dst.table.PrefetchKey(&e.ck)
+			}
 		}
 	}
 	if src != nil && src.sg != nil {

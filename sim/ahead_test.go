@@ -1,0 +1,117 @@
+package sim
+
+import (
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/ctsim/ctsim/firewall"
+	"github.com/ctsim/ctsim/sim/packet"
+)
+
+// randSource generates n random packets between app, web and an outside
+// host — TCP with random flags, UDP, ICMP echo — on a few ports, so that
+// flows are allowed, dropped, tracked, answered and expired (gaps up to
+// 40 s). It does not allocate.
+type randSource struct {
+	rng *rand.Rand
+	n   int
+	at  Time
+}
+
+var randHosts = [...]string{"10.0.1.10", "10.0.2.20", "198.51.100.7"}
+
+func (r *randSource) Next(p *Packet) (bool, error) {
+	if r.n == 0 {
+		return false, nil
+	}
+	r.n--
+	r.at += Time(r.rng.IntN(4)) * Time(time.Millisecond)
+	if r.rng.IntN(200) == 0 {
+		r.at += Time(40 * time.Second)
+	}
+	s, d := r.rng.IntN(3), r.rng.IntN(3)
+	*p = Packet{At: r.at, Src: ip(randHosts[s]), Dst: ip(randHosts[d]), Length: 60}
+	ports := [...]uint16{443, 80, 53, 40000, 40001}
+	switch r.rng.IntN(4) {
+	case 0, 1:
+		p.Proto, p.Flags = 6, [...]packet.TCPFlags{2, 0x12, 0x10, 0x18, 0x11, 4}[r.rng.IntN(6)]
+		p.SrcPort, p.DstPort = ports[r.rng.IntN(5)], ports[r.rng.IntN(5)]
+	case 2:
+		p.Proto = 17
+		p.SrcPort, p.DstPort = ports[r.rng.IntN(5)], ports[r.rng.IntN(5)]
+	default:
+		p.Proto, p.ICMPType, p.ICMPID = 1, [...]uint8{8, 0}[r.rng.IntN(2)], uint16(r.rng.IntN(3))
+	}
+	return true, nil
+}
+
+// TestRunReadAheadChangesNothing: Run reads sources ahead and prefetches
+// their lookups (ahead.go); the Result must be exactly the one stepping
+// the same packets one by one gives — flows, verdicts, first drops, hints,
+// conntrack counters — with a rule change in the middle (SPEC.md §2.2
+// tracked flows survive it, CT4).
+func TestRunReadAheadChangesNothing(t *testing.T) {
+	for seed := uint64(1); seed <= 5; seed++ {
+		change := Change{Kind: RemoveSGRule, Group: "sg-web", Direction: firewall.Ingress, RuleID: "https"}
+		newSrc := func() *randSource { return &randSource{rng: rand.New(rand.NewPCG(seed, 7)), n: 3000} }
+
+		stepped := benchWorld().engine(t, Options{Replay: true})
+		if err := stepped.Schedule(Time(2*time.Second), change); err != nil {
+			t.Fatal(err)
+		}
+		src := newSrc()
+		var p Packet
+		for {
+			ok, _ := src.Next(&p)
+			if !ok {
+				break
+			}
+			stepped.Step(&p)
+		}
+		want := stepped.Result()
+
+		ran := benchWorld().engine(t, Options{Replay: true})
+		if err := ran.Schedule(Time(2*time.Second), change); err != nil {
+			t.Fatal(err)
+		}
+		ran.AddSource(newSrc())
+		got, err := ran.Run(Never)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Summary.Read != 3000 || got.Summary.Dropped == 0 || got.Summary.Forwarded == 0 ||
+			got.Summary.Expired == 0 || len(got.Changes) != 1 {
+			t.Fatalf("seed %d: summary %+v, %d changes: want 3000 packets, some dropped, some forwarded, some expired, the change applied",
+				seed, got.Summary, len(got.Changes))
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("seed %d: Run's result differs from Step's:\nrun:  %+v\nstep: %+v", seed, got.Summary, want.Summary)
+		}
+	}
+}
+
+// TestRunReadAheadAllocatesNothingPerPacket: once the flows and conntrack
+// entries exist, Run with its read-ahead allocates nothing per packet
+// (issue 4: 0 allocations per packet in steady state; STYLE.md lesson 4).
+// Adding a source costs its read-ahead ring, once.
+func TestRunReadAheadAllocatesNothingPerPacket(t *testing.T) {
+	const flows, packets = 1000, 20000
+	e := benchWorld().engine(t, Options{})
+	e.AddSource(&genSource{n: 2 * flows, flows: flows})
+	if err := e.run(Never); err != nil {
+		t.Fatal(err)
+	}
+	i := 2 * flows
+	allocs := testing.AllocsPerRun(3, func() {
+		e.AddSource(&genSource{n: i + packets, flows: flows, i: i, at: e.Now()})
+		i += packets
+		if err := e.run(Never); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if perPacket := allocs / packets; perPacket > 0.001 {
+		t.Errorf("%.0f allocations for %d packets (%.5f per packet); want none per packet", allocs, packets, perPacket)
+	}
+}
