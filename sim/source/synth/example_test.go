@@ -74,3 +74,23 @@ func ExampleFlow_icmpError() {
 	// upload 0 tcp 10.0.1.5:40000 > 203.0.113.80:443 8
 	// pmtu 0 icmp 192.0.2.1 > 10.0.1.5 1
 }
+
+// A run with a 100 s horizon cuts a UDP stream whose last datagram comes
+// 179 s after the one before it (SPEC.md §2.4's stream timeout is what the
+// datagram would test): Plan says so without laying out any packet.
+func ExamplePlan() {
+	monitor := synth.Endpoint{Addr: netip.MustParseAddr("10.0.5.10")}
+	collector := synth.Endpoint{Addr: netip.MustParseAddr("198.51.100.161")}
+	infos, until, err := synth.Plan([]synth.Flow{
+		{Name: "stream", Kind: synth.UDP, Client: monitor, Server: collector, DstPort: 2055, Requests: 3, Idle: 179 * time.Second},
+	}, 1, packet.Time(100*time.Second))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for i, fi := range infos {
+		fmt.Printf("%s: %d of %d packets by 100s; last at %s\n", fi.Name, until[i], fi.Packets, fi.End)
+	}
+	// Output:
+	// stream: 4 of 6 packets by 100s; last at 180.03s
+}
