@@ -95,6 +95,7 @@ func runRun(e *env, o *runOpts, args []string, cmd string) error {
 	if err != nil {
 		return err
 	}
+	warnRun(e, out)
 	d := resultDocument(r.format, cmd, scenarioInfo(s, seed), out.Result, o.sim.explain)
 	if n := len(out.Checks); n > 0 && r.format != fmtCSV {
 		passed := 0
@@ -178,4 +179,12 @@ func resultDocument(f format, cmd string, info scenarioJSON, res *sim.Result, ex
 	d.Sections = append(d.Sections, flowsSection(res.Flows))
 	d.Sections = append(d.Sections, summarySections(res)...)
 	return d
+}
+
+// warnRun prints what a run noticed but could not make an error, such as
+// traffic that falls after the end of the simulation.
+func warnRun(e *env, out *scenarios.Outcome) {
+	for _, w := range out.Warnings {
+		fmt.Fprintln(e.stderr, "ctsim: warning: "+w)
+	}
 }

@@ -108,6 +108,7 @@ func runTest(e *env, o *testOpts, args []string) error {
 		if err != nil {
 			return err
 		}
+		warnRun(e, out)
 		ts := testScenarioJSON{Scenario: scenarioInfo(s, seed), Passed: true}
 		for _, c := range out.Checks {
 			tc := testCaseJSON{Expectation: c.Expectation.Text, Note: c.Expectation.Note,
