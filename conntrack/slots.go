@@ -84,6 +84,7 @@ func (t *Table) resize(n int) {
 	old := t.slots
 	t.moves++
 	t.slots = make([]entry, n)
+	adviseHuge(unsafe.Pointer(unsafe.SliceData(t.slots)), uintptr(n)*unsafe.Sizeof(entry{}))
 	t.mask = uint64(n - 1)
 	for j := range old {
 		e := &old[j]

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"net/netip"
+	"unsafe"
 
 	"github.com/ctsim/ctsim/conntrack"
 	"github.com/ctsim/ctsim/firewall"
@@ -198,6 +199,7 @@ func (t *flowTable) put(h uint64, idx int32) {
 func (t *flowTable) grow(flows []flowState, n int) {
 	old := t.slots
 	t.slots = make([]flowSlot, n)
+	adviseHuge(unsafe.Pointer(unsafe.SliceData(t.slots)), uintptr(n)*unsafe.Sizeof(flowSlot{}))
 	t.mask = uint64(n - 1)
 	for _, s := range old {
 		if s.idx != 0 {
@@ -275,9 +277,22 @@ func (e *Engine) flowFor(q *Packet, namer int16, pre *flowHint) (int32, bool) {
 	if _, ok := e.net.notFiltered[keyOf(q.Dst)]; ok {
 		fl.flags |= flNFResp
 	}
+	if len(e.flows) == cap(e.flows) {
+		e.growFlows()
+	}
 	e.flows = append(e.flows, fl)
 	e.flowIdx.add(e.flows, h, i)
 	return i, false
+}
+
+// growFlows doubles the flow records' capacity, advising huge pages for
+// a large table (see adviseHuge).
+func (e *Engine) growFlows() {
+	n := max(2*cap(e.flows), 1024)
+	fs := make([]flowState, len(e.flows), n)
+	adviseHuge(unsafe.Pointer(unsafe.SliceData(fs)), uintptr(n)*unsafe.Sizeof(flowState{}))
+	copy(fs, e.flows)
+	e.flows = fs
 }
 
 // findFlow returns the index of the flow of tuple t, or -1.

@@ -1,0 +1,8 @@
+//go:build !linux
+
+package sim
+
+import "unsafe"
+
+// adviseHuge is a no-op where transparent huge pages cannot be requested.
+func adviseHuge(unsafe.Pointer, uintptr) {}
