@@ -90,6 +90,9 @@ func (e *Engine) Result() *Result {
 		return keys[order[a]] < keys[order[b]]
 	})
 	ids := make([]int, len(e.flows))
+	if len(e.flows) > 0 {
+		r.Flows = make([]Flow, 0, len(e.flows))
+	}
 	for n, i := range order {
 		ids[i] = n + 1
 		r.Flows = append(r.Flows, e.flowResult(i, n+1, keys[i]))
