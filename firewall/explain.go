@@ -68,9 +68,9 @@ func sgProtoText(r *SGRule) string {
 	return name
 }
 
-// peerText names an SG rule's peer as written: a CIDR, a group or a prefix
-// list ID.
-func (r SGRule) peerText() string {
+// Peer names the rule's peer as written: a CIDR, a group ID or a prefix
+// list ID ("nothing" for a rule without a peer, which Compile rejects).
+func (r SGRule) Peer() string {
 	switch {
 	case r.Group != "":
 		return r.Group
@@ -85,7 +85,7 @@ func (r SGRule) peerText() string {
 // String formats r without its group or direction: "tcp 22 203.0.113.1/32
 // (sgr-1)", "all traffic sg-web".
 func (r SGRule) String() string {
-	s := sgProtoText(&r) + " " + r.peerText()
+	s := sgProtoText(&r) + " " + r.Peer()
 	if r.ID != "" {
 		s += " (" + r.ID + ")"
 	}
@@ -111,7 +111,7 @@ func sgText(group string, dir Direction, r *SGRule, resolved string) string {
 	} else {
 		b.WriteString(" from ")
 	}
-	b.WriteString(r.peerText())
+	b.WriteString(r.Peer())
 	if resolved != "" {
 		b.WriteString(" (")
 		b.WriteString(resolved)

@@ -306,7 +306,7 @@ func (d *decoder) host(n *yaml.Node) (firewall.Interface, Host, error) {
 			return ifc, h, err
 		}
 	} else if !h.External {
-		return ifc, h, d.errAt(m.node, "%s: security_groups is required for a host in a subnet (list the group IDs, or [] for none)", what)
+		return ifc, h, d.errAt(m.node, "%s: security_groups is required for a host in a subnet (list the group IDs, or [] for the VPC's default security group, as AWS gives an instance launched without one)", what)
 	}
 	if ifc.Groups == nil && !h.External {
 		ifc.Groups = []string{}

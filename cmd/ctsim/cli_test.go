@@ -603,3 +603,36 @@ func TestReplayExplainShowsFrameNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestRulesShowListsDefaultsCompileMade checks that `rules show` lists the
+// VPC's default security group that an instance without groups gets (SPEC.md
+// §1.3), with its self-referencing ingress rule, and names it on the
+// interface.
+func TestRulesShowListsDefaultsCompileMade(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "bare.yaml")
+	yaml := "name: bare\nvpc: { id: vpc-1, cidrs: [10.0.0.0/16] }\nsubnets:\n  - { id: s1, cidr: 10.0.1.0/24 }\n" +
+		"hosts:\n  - { name: a, subnet: s1, addresses: [10.0.1.10], security_groups: [] }\n"
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := ctsim(t, "rules", "show", file, "-o", "json")
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var doc rulesJSON
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var selfRef bool
+	for _, rule := range doc.SGRules {
+		if rule.Group == "sg-default-vpc-1" && rule.Direction == "ingress" && rule.Peer == "sg-default-vpc-1" {
+			selfRef = true
+		}
+	}
+	if !selfRef {
+		t.Errorf("no self-referencing ingress rule of the default group in %+v", doc.SGRules)
+	}
+	if len(doc.Interfaces) != 1 || len(doc.Interfaces[0].Groups) != 1 || doc.Interfaces[0].Groups[0] != "sg-default-vpc-1" {
+		t.Errorf("interfaces = %+v, want a's groups [sg-default-vpc-1]", doc.Interfaces)
+	}
+}

@@ -207,23 +207,37 @@ func portsWord(p firewall.Protocol, from, to int32) string {
 	return "all"
 }
 
-func sgPeer(r *firewall.SGRule) string {
-	switch {
-	case r.Group != "":
-		return r.Group
-	case r.PrefixList != "":
-		return r.PrefixList
-	case r.CIDR.IsValid():
-		return r.CIDR.String()
+// withCompiled returns the IDs listed in the inventory, in its order, then
+// the ones only the compiled rule set has (the default security group or
+// network ACL Compile made for a VPC that had none), sorted.
+func withCompiled(listed, compiled []string) []string {
+	seen := make(map[string]bool, len(listed))
+	ids := make([]string, 0, len(compiled))
+	for _, id := range listed {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
 	}
-	return ""
+	for _, id := range compiled {
+		if !seen[id] {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 func buildRulesJSON(inv *firewall.Inventory, rs *firewall.RuleSet) *rulesJSON {
 	doc := &rulesJSON{Version: jsonVersion, Command: "rules show",
 		SGRules: []sgRuleJSON{}, NACLEntries: []naclEntryJSON{}, Subnets: []subnetJSON{}, Interfaces: []interfaceJSON{}}
+	groupNames := map[string]string{}
+	groupIDs := make([]string, 0, len(inv.SecurityGroups))
 	for _, g := range inv.SecurityGroups {
-		sg := rs.Group(g.ID)
+		groupNames[g.ID] = g.Name
+		groupIDs = append(groupIDs, g.ID)
+	}
+	for _, id := range withCompiled(groupIDs, rs.GroupIDs()) {
+		sg := rs.Group(id)
 		if sg == nil {
 			continue
 		}
@@ -231,16 +245,20 @@ func buildRulesJSON(inv *firewall.Inventory, rs *firewall.RuleSet) *rulesJSON {
 			for _, ri := range sg.Rules(dir) {
 				rule := ri.Rule
 				doc.SGRules = append(doc.SGRules, sgRuleJSON{
-					Group: g.ID, GroupName: g.Name, Direction: dir.String(),
+					Group: id, GroupName: groupNames[id], Direction: dir.String(),
 					Protocol: protoWord(rule.Protocol), Ports: portsWord(rule.Protocol, rule.FromPort, rule.ToPort),
-					Peer: sgPeer(&rule), Description: rule.Description, RuleID: rule.ID, Text: ri.Text,
+					Peer: rule.Peer(), Description: rule.Description, RuleID: rule.ID, Text: ri.Text,
 					Origin: rule.Origin.String(),
 				})
 			}
 		}
 	}
+	aclIDs := make([]string, 0, len(inv.NetworkACLs))
 	for _, a := range inv.NetworkACLs {
-		n := rs.NACL(a.ID)
+		aclIDs = append(aclIDs, a.ID)
+	}
+	for _, id := range withCompiled(aclIDs, rs.NACLIDs()) {
+		n := rs.NACL(id)
 		if n == nil {
 			continue
 		}
@@ -260,7 +278,7 @@ func buildRulesJSON(inv *firewall.Inventory, rs *firewall.RuleSet) *rulesJSON {
 					d = "outbound"
 				}
 				doc.NACLEntries = append(doc.NACLEntries, naclEntryJSON{
-					NACL: a.ID, Direction: d, Rule: num, Protocol: protoWord(en.Protocol), Ports: ports,
+					NACL: id, Direction: d, Rule: num, Protocol: protoWord(en.Protocol), Ports: ports,
 					CIDR: en.CIDR.String(), Action: en.Action.String(), Origin: en.Origin.String(),
 				})
 			}
@@ -278,6 +296,9 @@ func buildRulesJSON(inv *firewall.Inventory, rs *firewall.RuleSet) *rulesJSON {
 	}
 	for _, in := range inv.Interfaces {
 		ij := interfaceJSON{ID: in.ID, Name: in.Name, Subnet: in.Subnet, Groups: in.Groups, Service: in.Service, Addresses: []string{}}
+		if sg := rs.InterfaceSG(in.ID); sg != nil {
+			ij.Groups = sg.Groups() // includes the default group an interface without groups gets
+		}
 		for _, a := range in.Addrs {
 			ij.Addresses = append(ij.Addresses, a.String())
 		}
