@@ -229,6 +229,14 @@ func (e *Engine) compile() error {
 // AddSource adds a packet source. Sources are merged by time; packets of
 // different sources at the same time are taken in the order the sources
 // were added. A source implementing FlowNamer names the flows it starts.
+//
+// Run reads each source up to 8 packets ahead of the one it processes (to
+// overlap the memory accesses of their lookups; see ahead.go), so a source
+// must not expect the engine to be done with a packet when its next Next
+// is called: per-packet side data such as a capture reader's Raw bytes
+// does not match the packet being processed. Callers that need it step
+// packets themselves with Step. A source's error is reported after every
+// packet it delivered.
 func (e *Engine) AddSource(src packet.Source) {
 	s := sourceState{src: src, namer: -1, ring: new(ring)}
 	if n, ok := src.(FlowNamer); ok && len(e.namers) < 1<<15-1 {
