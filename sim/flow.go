@@ -91,7 +91,16 @@ const (
 	// does not filter (SPEC.md §1.5).
 	flNFInit
 	flNFResp
+	// flUntracked0, flUntracked1: the flow was last classified untracked
+	// on the initiator's (0) or responder's (1) interface (see
+	// flUntrackedSide).
+	flUntracked0
+	flUntracked1
 )
+
+// flUntrackedSide returns the flag bit recording that the flow is untracked
+// on side's interface.
+func flUntrackedSide(side int) uint8 { return flUntracked0 << side }
 
 // flowState is a flow while the run goes on: compact and pointer-free,
 // since a capture may hold millions of flows. Names and strings are made

@@ -264,10 +264,26 @@ func (e *Engine) sgDecide(f *iface, dir firewall.Direction, q *Packet, fl *flowS
 		return false, 0
 	}
 	st.Rule = v.Rule
-	if !auto && (q.Proto == packet.ProtoTCP || q.Proto == packet.ProtoUDP) && e.untracked(f.sg, q, dir) {
-		st.Action, st.Reason = firewall.Allow, firewall.ReasonSGRuleUntracked
-		e.push(st)
-		return true, clsUntracked
+	if !auto && (q.Proto == packet.ProtoTCP || q.Proto == packet.ProtoUDP) {
+		bit := flUntrackedSide(side)
+		switch {
+		case e.untracked(f.sg, q, dir):
+			fl.flags |= bit
+			st.Action, st.Reason = firewall.Allow, firewall.ReasonSGRuleUntracked
+			e.push(st)
+			return true, clsUntracked
+		case fl.flags&bit != 0 && !opensTCP(q):
+			// The flow was untracked here and a rule change made its
+			// rules tracked ones: it stays untracked, so it keeps being
+			// judged by the rules on every packet and the removed rule
+			// stays cut (CT7). Picking it up mid-stream would let the
+			// other direction through on the new entry.
+			st.Action, st.Reason = firewall.Allow, firewall.ReasonSGRuleUntracked
+			st.Note = "the flow was untracked here and stays untracked: a rule change does not start tracking it mid-stream (CT7)"
+			e.push(st)
+			return true, clsUntracked
+		}
+		fl.flags &^= bit
 	}
 	if e.opt.NoStateOnLaterDrop && dir == firewall.Egress {
 		if tbl.Full(e.now) {
@@ -308,6 +324,12 @@ func (e *Engine) untracked(sg *firewall.SG, q *Packet, dir firewall.Direction) b
 		other = firewall.Egress
 	}
 	return sg.Untracked(&r, other)
+}
+
+// opensTCP reports whether q opens a TCP connection (SYN without ACK): a
+// new connection on the tuple of an untracked flow is classified afresh.
+func opensTCP(q *Packet) bool {
+	return q.Proto == packet.ProtoTCP && q.Flags.Has(packet.SYN) && !q.Flags.Has(packet.ACK)
 }
 
 func (e *Engine) defer1(tbl *conntrack.Table, m conntrack.Match, found bool) {

@@ -30,9 +30,16 @@ func TestRuleChangeCutsUntrackedFlowAtOnce(t *testing.T) {
 		{1, "tcp 203.0.113.1:50000 > 10.0.1.10:22 S", true, firewall.ReasonSGRule, "a", 0},
 		{1, "tcp 10.0.1.10:22 > 203.0.113.1:50000 S.", true, firewall.ReasonTracked, "a", 0},
 		{6, "tcp 198.51.100.7:51000 > 10.0.1.10:80 P.", false, firewall.ReasonSGNoRule, "a", 0},
-		// The reply direction still has its all-open egress rule.
-		{6, "tcp 10.0.1.10:80 > 198.51.100.7:51000 P.", true, firewall.ReasonSGRule, "a", 0},
+		// The reply direction still has its all-open egress rule; the
+		// flow stays untracked, so the reply opens no entry (CT7,
+		// SPEC.md §8 #32b)…
+		{6, "tcp 10.0.1.10:80 > 198.51.100.7:51000 P.", true, firewall.ReasonSGRuleUntracked, "a", 0},
 		{6, "tcp 203.0.113.1:50000 > 10.0.1.10:22 P.", true, firewall.ReasonTracked, "a", 0},
+		// …and the client's next packet is still cut.
+		{7, "tcp 198.51.100.7:51000 > 10.0.1.10:80 P.", false, firewall.ReasonSGNoRule, "a", 0},
+		// A new connection on another tuple is classified afresh: the
+		// ingress rule is gone, so it is dropped.
+		{8, "tcp 198.51.100.7:51001 > 10.0.1.10:80 S", false, firewall.ReasonSGNoRule, "a", 0},
 	})
 	r := e.Result()
 	if len(r.Changes) != 2 || r.Changes[1].Generation != 3 {
@@ -44,6 +51,27 @@ func TestRuleChangeCutsUntrackedFlowAtOnce(t *testing.T) {
 	if !strings.Contains(r.Changes[0].Description, "remove sg-ex ingress rule http4: tcp 80 from 0.0.0.0/0") {
 		t.Errorf("description %q", r.Changes[0].Description)
 	}
+}
+
+// TestUntrackedFlowStaysUntrackedAfterResponseRuleRemoved: removing the
+// all-open egress rule that carried an untracked flow's replies makes new
+// IPv4 flows tracked (SPEC.md §2.8) but interrupts the existing untracked
+// flow (CT7): its next inbound packet, still allowed by the inbound rule,
+// must not open an entry that would carry the replies.
+func TestUntrackedFlowStaysUntrackedAfterResponseRuleRemoved(t *testing.T) {
+	e := t1().engine(t, Options{})
+	if err := e.Schedule(sec(5), Change{Kind: RemoveSGRule, Group: "sg-ex", Direction: firewall.Egress, RuleID: "all4"}); err != nil {
+		t.Fatal(err)
+	}
+	script(t, e, []step{
+		{0, "tcp 198.51.100.7:51000 > 10.0.1.10:80 S", true, firewall.ReasonSGRuleUntracked, "a", 0},
+		{0, "tcp 10.0.1.10:80 > 198.51.100.7:51000 S.", true, firewall.ReasonSGRuleUntracked, "a", 0},
+		{6, "tcp 198.51.100.7:51000 > 10.0.1.10:80 P.", true, firewall.ReasonSGRuleUntracked, "a", 0},
+		{6, "tcp 10.0.1.10:80 > 198.51.100.7:51000 P.", false, firewall.ReasonSGNoRule, "a", 0},
+		// A new connection is tracked.
+		{7, "tcp 198.51.100.7:51001 > 10.0.1.10:80 S", true, firewall.ReasonSGRule, "a", 0},
+		{7, "tcp 10.0.1.10:80 > 198.51.100.7:51001 S.", true, firewall.ReasonTracked, "a", 0},
+	})
 }
 
 // TestRemovingIPv4EgressTracksIPv4Only: SPEC.md §2.8 — "If you remove the
