@@ -105,6 +105,10 @@ const (
 	// ReasonNeverSent: in a replay, a packet that would not have existed
 	// had the rules applied (for example data after a dropped SYN).
 	ReasonNeverSent
+	// ReasonGatewayUnsolicited: a NAT gateway or egress-only internet
+	// gateway drops an inbound packet of a connection started outside the
+	// VPC (SPEC.md §6).
+	ReasonGatewayUnsolicited
 	numReasons
 )
 
@@ -127,6 +131,7 @@ var reasonTokens = [numReasons]string{
 	ReasonFragment:            "fragment_follows_first",
 	ReasonFragmentOrphan:      "fragment_orphan",
 	ReasonNeverSent:           "never_sent",
+	ReasonGatewayUnsolicited:  "gateway_unsolicited",
 }
 
 var reasonHints = [numReasons]string{
@@ -148,6 +153,7 @@ var reasonHints = [numReasons]string{
 	ReasonFragment:            "a later IP fragment follows the verdict of its first fragment",
 	ReasonFragmentOrphan:      "a later IP fragment whose first fragment was never seen cannot be matched on ports",
 	ReasonNeverSent:           "this packet would never have been sent: an earlier packet of its flow was dropped",
+	ReasonGatewayUnsolicited:  "a NAT gateway / egress-only internet gateway only lets in replies to connections started from inside the VPC",
 }
 
 // String returns r's stable snake_case token.

@@ -41,8 +41,12 @@
 // gateway (IPv6) when the inventory has one (an Interface whose Service is
 // "nat-gateway" or "egress-only-internet-gateway"): the packet then also
 // crosses the gateway subnet's network ACL, inbound and outbound, on each
-// leg, and the gateway appears in the trace (SPEC.md §6). The model does
-// not translate the gateway's addresses or ports.
+// leg, and the gateway appears in the trace (SPEC.md §6). Both gateways are
+// stateful: from outside they let in only the packets of flows started from
+// inside the VPC (a flow's initiator is the sender of its first packet); a
+// packet from outside that starts its flow is dropped at the gateway with
+// reason gateway_unsolicited. The model does not translate the gateway's
+// addresses or ports and keeps no idle timer of the gateway's own.
 //
 // The first drop ends the trip. A packet between two hosts that are both
 // outside the VPC meets no filter: it is forwarded with one step of reason

@@ -41,6 +41,13 @@ func (e *Engine) hint(fl *flowState, fd *flowDrop) string {
 		return "a later IP fragment arrived without its first fragment, so its ports are unknown and it cannot be matched against the rules"
 	case firewall.ReasonFragment:
 		return "this later IP fragment follows its first fragment, which was dropped"
+	case firewall.ReasonGatewayUnsolicited:
+		to := p.Dst.String()
+		if i := e.net.lookup(p.Dst); i >= 0 {
+			to = e.net.ifaces[i].name
+		}
+		return fmt.Sprintf("%s was started outside the VPC; %s has no public address of its family and is reached only through %s, which lets in only the replies of connections started from inside the VPC (SPEC.md §6)",
+			describePacket(p), to, st.Where)
 	}
 	return st.Reason.Hint()
 }

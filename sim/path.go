@@ -154,6 +154,17 @@ func (e *Engine) walk(q *Packet, fl *flowState, back bool, pre *flowHint) (bool,
 		if !e.crossSubnets(srcNet, gw.subnet, q) {
 			return false, cls
 		}
+		if src == nil && !back {
+			// The gateway is stateful: from outside it lets in only the
+			// replies of connections started inside the VPC (SPEC.md §6:
+			// private instances "cannot receive unsolicited inbound
+			// connections" through a NAT gateway; "An egress-only
+			// internet gateway is stateful"). A packet from outside that
+			// opens its flow is unsolicited. The model keeps no idle
+			// timer of the gateway's own (SPEC.md §2.5).
+			e.push(Step{Where: gw.name, Filter: FilterService, Direction: firewall.Ingress, Action: firewall.Deny, Reason: firewall.ReasonGatewayUnsolicited, Note: "unsolicited: the connection was started outside the VPC"})
+			return false, cls
+		}
 		e.push(Step{Where: gw.name, Filter: FilterService, Action: firewall.Allow, Reason: firewall.ReasonNone, Note: gw.gwNote})
 		if !e.crossSubnets(gw.subnet, dstNet, q) {
 			return false, cls

@@ -402,6 +402,44 @@ func TestNATGatewayHopMeetsItsSubnetACL(t *testing.T) {
 	}
 }
 
+// TestGatewaysDropUnsolicitedInbound: a NAT gateway (IPv4) and an
+// egress-only internet gateway (IPv6) let in only replies of connections
+// started from inside the VPC (SPEC.md §6: private instances "cannot receive
+// unsolicited inbound connections" through a NAT gateway; "An egress-only
+// internet gateway is stateful"), even when the instance's security group
+// and every network ACL would allow the packet.
+func TestGatewaysDropUnsolicitedInbound(t *testing.T) {
+	w := newWorld().
+		sg("sg-all", []firewall.SGRule{sgr("in4", "tcp", 0, 65535, "0.0.0.0/0"), sgr("in6", "tcp", 0, 65535, "::/0")},
+			[]firewall.SGRule{sgr("out4", "-1", 0, 0, "0.0.0.0/0"), sgr("out6", "-1", 0, 0, "::/0")}).
+		host("a", "s1", []string{"10.0.1.10", "2001:db8:0:1::10"}, "sg-all").
+		host("natgw", "s2", []string{"10.0.2.5"}).edit(func(in *firewall.Interface) { in.Service = "nat-gateway" }).
+		host("eigw", "s2", []string{"2001:db8:0:2::1"}).edit(func(in *firewall.Interface) { in.Service = "egress-only-internet-gateway" })
+	w.inv.Subnets[1].IPv6CIDR = pfx("2001:db8:0:2::/64")
+	e := w.engine(t, Options{})
+	script(t, e, []step{
+		// Unsolicited: dropped at the gateway, both families.
+		{0, "tcp 192.0.2.80:40000 > 10.0.1.10:22 S", false, firewall.ReasonGatewayUnsolicited, "natgw", 0},
+		{0, "tcp [2001:db8:ffff::80]:40000 > [2001:db8:0:1::10]:22 S", false, firewall.ReasonGatewayUnsolicited, "eigw", 0},
+		{0, "udp 192.0.2.80:53 > 10.0.1.10:40000", false, firewall.ReasonGatewayUnsolicited, "natgw", 0},
+		// Replies to connections started inside pass, both families.
+		{1, "tcp 10.0.1.10:50000 > 192.0.2.80:443 S", true, firewall.ReasonSGRule, "a", 0},
+		{1, "tcp 192.0.2.80:443 > 10.0.1.10:50000 S.", true, firewall.ReasonTracked, "a", 0},
+		{1, "tcp [2001:db8:0:1::10]:50000 > [2001:db8:ffff::80]:443 S", true, firewall.ReasonSGRule, "a", 0},
+		{1, "tcp [2001:db8:ffff::80]:443 > [2001:db8:0:1::10]:50000 S.", true, firewall.ReasonTracked, "a", 0},
+	})
+	var hint string
+	for _, f := range e.Result().Flows {
+		if f.Verdict == Blocked {
+			hint = f.Hint
+			break
+		}
+	}
+	if !strings.Contains(hint, "only through natgw") || !strings.Contains(hint, "started from inside the VPC") {
+		t.Errorf("hint %q should name the gateway and say it admits only replies", hint)
+	}
+}
+
 // TestDeferredStateRespectsTheAllowance: with NoStateOnLaterDrop the
 // allowance is still enforced at the egress step, and an expired entry does
 // not count against it (SPEC.md §2.6).
