@@ -3,7 +3,6 @@ package scenarios
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"slices"
 	"time"
 
@@ -92,7 +91,7 @@ func (s *Scenario) run(opt RunOptions, explain bool) (*Outcome, error) {
 		if g, err = synth.New(slices.Clone(s.Traffic), seed); err != nil {
 			return nil, s.trafficError(err)
 		}
-		e.AddSource(newNamedSource(g, s))
+		e.AddSource(g)
 	}
 	for _, src := range opt.ExtraSources {
 		e.AddSource(src)
@@ -121,56 +120,6 @@ func (s *Scenario) run(opt RunOptions, explain bool) (*Outcome, error) {
 		}
 	}
 	return out, nil
-}
-
-// namedSource wraps the generator so that flows are named even when the
-// engine sees them after the internet gateway's 1:1 NAT (SPEC.md §6): the
-// generator knows a flow to a host's public address, the engine asks with
-// the private one.
-type namedSource struct {
-	g *synth.Generator
-	// public maps a private address to the public address the internet
-	// gateway translates it from.
-	public map[netip.Addr]netip.Addr
-}
-
-func newNamedSource(g *synth.Generator, s *Scenario) *namedSource {
-	n := &namedSource{g: g, public: map[netip.Addr]netip.Addr{}}
-	for _, ifc := range s.Inventory.Interfaces {
-		for _, pub := range ifc.PublicAddrs {
-			for _, priv := range ifc.Addrs {
-				if priv.Is4() == pub.Is4() {
-					if _, dup := n.public[priv]; !dup {
-						n.public[priv] = pub
-					}
-					break
-				}
-			}
-		}
-	}
-	return n
-}
-
-// Next returns the generator's next packet. It does not allocate.
-func (n *namedSource) Next(p *packet.Packet) (bool, error) { return n.g.Next(p) }
-
-// FlowName names the flow of t, trying the public form of its addresses
-// when the private form is unknown to the generator.
-func (n *namedSource) FlowName(t packet.Tuple) string {
-	if name := n.g.FlowName(t); name != "" {
-		return name
-	}
-	u := t
-	if a, ok := n.public[t.Src]; ok {
-		u.Src = a
-	}
-	if a, ok := n.public[t.Dst]; ok {
-		u.Dst = a
-	}
-	if u == t {
-		return ""
-	}
-	return n.g.FlowName(u)
 }
 
 // trafficError places an error of the traffic generator at its flow.

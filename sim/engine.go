@@ -479,7 +479,10 @@ const (
 
 // FlowNamer is implemented by packet sources that know the names of their
 // flows (the synthetic generator). FlowName returns the name of the flow a
-// tuple belongs to, in either direction, or "".
+// tuple belongs to, in either direction, or "". The engine asks with the
+// tuple the filters saw (private addresses); if that has no name, it asks
+// again with the private addresses of interfaces with a public address
+// replaced by it (the tuple before the internet gateway's 1:1 NAT).
 type FlowNamer interface {
 	FlowName(t packet.Tuple) string
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ctsim/ctsim/conntrack"
 	"github.com/ctsim/ctsim/firewall"
+	"github.com/ctsim/ctsim/sim/packet"
 )
 
 // addrKey is an address as a pointer-free map key (IPv4 as 4-in-6, so the
@@ -35,7 +36,10 @@ type iface struct {
 	// private4/private6: the first private address of each family, the
 	// target of the public-address NAT.
 	private4, private6 netip.Addr
-	os                 string
+	// pub4/pub6: the first public address of each family, the form of
+	// private4/private6 seen outside the VPC; invalid if none.
+	pub4, pub6 netip.Addr
+	os         string
 	// gwNote is the trace note of a gateway hop through this interface.
 	gwNote    string
 	fwd, drop uint64
@@ -194,8 +198,14 @@ func buildNetwork(inv *firewall.Inventory, auto map[string]bool) (network, error
 			if a.Is6() {
 				to = f.private6
 				f.public6 = true
+				if !f.pub6.IsValid() {
+					f.pub6 = a
+				}
 			} else {
 				f.public4 = true
+				if !f.pub4.IsValid() {
+					f.pub4 = a
+				}
 			}
 			if !to.IsValid() {
 				return n, fmt.Errorf("%sinterface %s: public address %s has no private address of its family to map to", prefix(in.Origin), f.name, a)
@@ -249,4 +259,38 @@ func (n *network) natTarget(a netip.Addr) (netip.Addr, int32, bool) {
 		return f.private4, i, true
 	}
 	return f.private6, i, true
+}
+
+// natInner rewrites the public addresses in t, the flow an ICMP error
+// quotes, to the private addresses the filters see, as the internet
+// gateway's 1:1 NAT rewrites the error's own header (SPEC.md §6), so the
+// error is matched to its tracked flow.
+func (n *network) natInner(t *packet.Tuple) {
+	if to, _, ok := n.natTarget(t.Src); ok {
+		t.Src = to
+	}
+	if to, _, ok := n.natTarget(t.Dst); ok {
+		t.Dst = to
+	}
+}
+
+// publicForm returns t with each private address that has a public address
+// of its family replaced by it: the tuple as seen outside the VPC, before
+// the internet gateway's 1:1 NAT. ok is false if nothing changed.
+func (n *network) publicForm(t packet.Tuple) (packet.Tuple, bool) {
+	u := t
+	for _, a := range []*netip.Addr{&u.Src, &u.Dst} {
+		i, found := n.byAddr[keyOf(*a)]
+		if !found {
+			continue
+		}
+		f := &n.ifaces[i]
+		switch {
+		case *a == f.private4 && f.pub4.IsValid():
+			*a = f.pub4
+		case *a == f.private6 && f.pub6.IsValid():
+			*a = f.pub6
+		}
+	}
+	return u, u != t
 }

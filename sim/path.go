@@ -39,6 +39,9 @@ func (e *Engine) process(p *Packet, namer int16, pre *flowHint) PacketOutcome {
 			e.push(Step{Where: e.net.ifaces[i].name, Filter: FilterNAT, Direction: firewall.Ingress, Action: firewall.Allow, Note: e.net.natNotes[keyOf(q.Dst)]})
 			q.Dst, pre = to, nil
 		}
+		if q.IsICMPError() {
+			e.net.natInner(&q.Inner)
+		}
 	}
 
 	fi, back := e.flowFor(&q, namer, pre)

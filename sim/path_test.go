@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctsim/ctsim/conntrack"
 	"github.com/ctsim/ctsim/firewall"
 	"github.com/ctsim/ctsim/sim/packet"
 )
@@ -399,6 +400,53 @@ func TestNATGatewayHopMeetsItsSubnetACL(t *testing.T) {
 	back := e.Step(ptr(pkt(0.02, "tcp 192.0.2.80:443 > 10.0.1.10:50000 S.")))
 	if d := back.Decisive; d.Direction != firewall.Egress || d.Where != "s2" {
 		t.Errorf("reply dropped at %s %s, want s2 outbound (no return rule to the instance)", d.Where, d.Direction)
+	}
+}
+
+// TestFlowBehindPublicAddressIsNamedByItsPublicTuple: a source that knows a
+// flow by the instance's public address (the internet's view) names it even
+// though the filters see the private address after the internet gateway's
+// 1:1 NAT (SPEC.md §6).
+func TestFlowBehindPublicAddressIsNamedByItsPublicTuple(t *testing.T) {
+	e := t1().engine(t, Options{})
+	e.AddSource(&sliceSource{
+		pkts: packets(
+			"0 tcp 203.0.113.1:50000 > 203.0.113.10:22 S",
+			"0.1 tcp 10.0.1.10:22 > 203.0.113.1:50000 S.",
+		),
+		names: map[string]string{"tcp 203.0.113.1:50000 > 203.0.113.10:22": "ssh"},
+	})
+	r, err := e.Run(Never)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Flows) != 1 || r.Flows[0].Name != "ssh" || r.Flows[0].Key != "tcp 203.0.113.1:50000 > 10.0.1.10:22" {
+		t.Fatalf("flows %+v, want one flow named ssh, keyed by the private address", r.Flows)
+	}
+}
+
+// TestICMPErrorToPublicAddressQuotesThePrivateFlow: an ICMP error sent to an
+// instance's public address quotes the flow with that public address; the
+// internet gateway's 1:1 NAT translates the quote too (SPEC.md §6), so the
+// error is matched to its tracked flow: PMTUD is still blocked by the AWS
+// profile as icmp_error_not_related, and admitted as related by the linux
+// profile (SPEC.md §2.7, §5.4, §8 #34).
+func TestICMPErrorToPublicAddressQuotesThePrivateFlow(t *testing.T) {
+	for _, tc := range []struct {
+		profile conntrack.Profile
+		fwd     bool
+		reason  firewall.Reason
+	}{
+		{conntrack.ProfileAWS, false, firewall.ReasonICMPErrorNotRelated},
+		{conntrack.ProfileLinux, true, firewall.ReasonICMPErrorRelated},
+	} {
+		w := pmtudWorld().edit(func(in *firewall.Interface) { in.PublicAddrs = []netip.Addr{ip("203.0.113.10")} })
+		e := w.engine(t, Options{Profile: tc.profile})
+		script(t, e, []step{
+			{0, "tcp 198.51.100.7:50000 > 203.0.113.10:443 S", true, firewall.ReasonSGRule, "a", 0},
+			{0, "tcp 10.0.1.10:443 > 198.51.100.7:50000 S.", true, firewall.ReasonTracked, "a", 0},
+			{1, "icmp 192.0.2.1 > 203.0.113.10 frag-needed quoting tcp 203.0.113.10:443 > 198.51.100.7:50000", tc.fwd, tc.reason, "a", 0},
+		})
 	}
 }
 

@@ -160,7 +160,15 @@ func (e *Engine) flowResult(i, id int, key string) Flow {
 		FirstSeen: Timestamp(fl.first), LastSeen: Timestamp(fl.last),
 	}
 	if fl.namer >= 0 {
-		f.Name = e.namers[fl.namer].FlowName(t)
+		n := e.namers[fl.namer]
+		f.Name = n.FlowName(t)
+		if f.Name == "" {
+			// The source may know the flow by the public address the
+			// internet gateway translated (SPEC.md §6).
+			if u, ok := e.net.publicForm(t); ok {
+				f.Name = n.FlowName(u)
+			}
+		}
 	}
 	switch fl.class {
 	case 0:
