@@ -246,7 +246,9 @@ func (e *Engine) sgDecide(f *iface, dir firewall.Direction, q *Packet, fl *flowS
 			e.push(st)
 			return true, clsTracked
 		case m.Found:
-			st.Action, st.Reason = firewall.Deny, firewall.ReasonICMPErrorNotRelated
+			// The rules decided: name their default deny, as for any
+			// other security group drop.
+			st.Action, st.Reason, st.Rule = firewall.Deny, firewall.ReasonICMPErrorNotRelated, v.Rule
 		default:
 			st.Action, st.Reason, st.Rule = firewall.Deny, firewall.ReasonSGNoRule, v.Rule
 		}

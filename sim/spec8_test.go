@@ -399,6 +399,15 @@ func TestSpec8_Case34_PMTUDBlockedUnlessLinux(t *testing.T) {
 			{0, "tcp 198.51.100.7:50000 > 10.0.1.10:443 .", true, firewall.ReasonTracked, "a", 0},
 			{1, "icmp 192.0.2.1 > 10.0.1.10 frag-needed quoting tcp 10.0.1.10:443 > 198.51.100.7:50000", tc.fwd, tc.reason, "a", 0},
 		})
+		if tc.fwd {
+			continue
+		}
+		// The drop names the rules' default deny, as other security
+		// group drops do.
+		out := e.Step(ptr(pkt(2, "icmp 192.0.2.1 > 10.0.1.10 frag-needed quoting tcp 10.0.1.10:443 > 198.51.100.7:50000")))
+		if r := out.Decisive.Rule; r.Filter != "sg-a" || r.Text != "no rule matched: default deny" {
+			t.Errorf("icmp_error_not_related drop names rule %+v, want sg-a's default deny", r)
+		}
 	}
 }
 
