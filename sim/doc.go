@@ -26,7 +26,9 @@
 //     (SPEC.md §1.5).
 //  2. An external packet addressed to an interface's public address is seen
 //     by the filters with the private address (the internet gateway's 1:1 NAT,
-//     SPEC.md §6); the rewrite is recorded as a "nat" step. The flow an ICMP
+//     SPEC.md §6); the rewrite is recorded as a "nat" step, first on the way
+//     in, and last on the way out (after the filters, if the packet passes
+//     them: SG egress → NACL outbound → internet gateway). The flow an ICMP
 //     error quotes is translated the same way, so the error is matched to
 //     its tracked flow.
 //  3. A source interface in the VPC: its security groups, egress, through its

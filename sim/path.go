@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"net/netip"
+
 	"github.com/ctsim/ctsim/conntrack"
 	"github.com/ctsim/ctsim/firewall"
 	"github.com/ctsim/ctsim/sim/packet"
@@ -29,10 +31,14 @@ func (e *Engine) process(p *Packet, namer int16, pre *flowHint) PacketOutcome {
 	}
 
 	// The internet gateway's 1:1 NAT: filters see private addresses
-	// (SPEC.md §6).
+	// (SPEC.md §6). Destination NAT comes first on the way in; source NAT
+	// is met last on the way out (SG egress → NACL out → IGW), so its
+	// step is pushed after the filters, if the packet passes them.
+	srcNAT := int32(-1)
+	var srcPublic netip.Addr
 	if len(e.net.public) > 0 {
 		if to, i, ok := e.net.natTarget(q.Src); ok {
-			e.push(Step{Where: e.net.ifaces[i].name, Filter: FilterNAT, Direction: firewall.Egress, Action: firewall.Allow, Note: e.net.natNotes[keyOf(q.Src)]})
+			srcNAT, srcPublic = i, q.Src
 			q.Src, pre = to, nil
 		}
 		if to, i, ok := e.net.natTarget(q.Dst); ok {
@@ -47,10 +53,13 @@ func (e *Engine) process(p *Packet, namer int16, pre *flowHint) PacketOutcome {
 	fi, back := e.flowFor(&q, namer, pre)
 	fl := &e.flows[fi]
 	forwarded, cls := e.walk(&q, fl, back, pre)
+	if srcNAT >= 0 && forwarded {
+		e.push(Step{Where: e.net.ifaces[srcNAT].name, Filter: FilterNAT, Direction: firewall.Egress, Action: firewall.Allow, Note: e.net.natNotes[keyOf(srcPublic)]})
+	}
 
 	if q.Fragment.IsFragment && q.Fragment.More {
 		e.frags[fragKey{src: keyOf(q.Src), dst: keyOf(q.Dst), id: q.Fragment.ID, proto: q.Proto}] =
-			fragState{at: e.now, forwarded: forwarded, flow: fi, step: e.steps[len(e.steps)-1]}
+			fragState{at: e.now, forwarded: forwarded, flow: fi, step: *e.decisive()}
 	}
 	return e.finish(&q, fi, back, forwarded, cls)
 }
@@ -355,6 +364,16 @@ func (e *Engine) defer1(tbl *conntrack.Table, m conntrack.Match, found bool) {
 	}
 }
 
+// decisive returns the step that decided the packet: the last one, except
+// a trailing source-NAT step, which decides nothing.
+func (e *Engine) decisive() *Step {
+	n := len(e.steps) - 1
+	if n > 0 && e.steps[n].Filter == FilterNAT {
+		n--
+	}
+	return &e.steps[n]
+}
+
 // push appends a step to the trace buffer.
 func (e *Engine) push(s Step) { e.steps = append(e.steps, s) }
 
@@ -396,7 +415,7 @@ func (e *Engine) finish(q *Packet, fi int32, back, forwarded bool, cls uint8) Pa
 		fl.packetsOut++
 		fl.bytesOut += uint64(q.Length)
 	}
-	last := &e.steps[len(e.steps)-1]
+	last := e.decisive()
 	if forwarded {
 		e.stats.forwarded++
 		switch {

@@ -158,13 +158,28 @@ func TestPublicAddressIsNATedToPrivate(t *testing.T) {
 	if !out.Forwarded || out.Steps[0].Filter != FilterNAT || !strings.Contains(out.Steps[0].Note, "203.0.113.10 is a's 10.0.1.10") {
 		t.Fatalf("trace %s (note %q), want a NAT step then allowed", traceString(out.Steps), out.Steps[0].Note)
 	}
+	// Outbound, the internet gateway comes after the filters (SPEC.md §6:
+	// SG egress → NACL out → IGW src private→public), and the decisive
+	// step is the last filter's, not the NAT's.
+	back := e.Step(ptr(pkt(0.01, "tcp 203.0.113.10:22 > 203.0.113.1:50000 S.")))
+	if n := len(back.Steps); !back.Forwarded || n != 3 || back.Steps[0].Filter != FilterSG || back.Steps[1].Filter != FilterNACL ||
+		back.Steps[2].Filter != FilterNAT || back.Decisive.Filter != FilterNACL {
+		t.Fatalf("reply trace %s (decisive %s), want SG egress → NACL out → NAT, decided by the NACL", traceString(back.Steps), back.Decisive.Reason)
+	}
+	// A dropped outbound packet never reaches the gateway: no NAT step.
+	if err := e.Schedule(sec(0.015), Change{Kind: RemoveSGRule, Group: "sg-ex", Direction: firewall.Egress, RuleID: "all4"}); err != nil {
+		t.Fatal(err)
+	}
+	drop := e.Step(ptr(pkt(0.02, "udp 203.0.113.10:5000 > 203.0.113.1:53")))
+	if last := drop.Steps[len(drop.Steps)-1]; drop.Forwarded || last.Filter != FilterSG {
+		t.Fatalf("dropped trace %s, want it to end at the SG", traceString(drop.Steps))
+	}
 	script(t, e, []step{
-		{0.01, "tcp 203.0.113.10:22 > 203.0.113.1:50000 S.", true, firewall.ReasonTracked, "a", 0},
 		{0.02, "tcp 203.0.113.1:50000 > 10.0.1.10:22 .", true, firewall.ReasonTracked, "a", 0},
 	})
 	r := e.Result()
-	if len(r.Flows) != 1 || r.Flows[0].Key != "tcp 203.0.113.1:50000 > 10.0.1.10:22" || r.Flows[0].Responder != "a" {
-		t.Fatalf("flows %+v, want one flow to a's private address", r.Flows)
+	if len(r.Flows) != 2 || r.Flows[0].Key != "tcp 203.0.113.1:50000 > 10.0.1.10:22" || r.Flows[0].Responder != "a" {
+		t.Fatalf("flows %+v, want the TCP flow to a's private address and the UDP one", r.Flows)
 	}
 	if !strings.Contains(r.Packets[0].Packet, "10.0.1.10:22") {
 		t.Errorf("packet record %q should show the address the filters saw", r.Packets[0].Packet)
