@@ -252,14 +252,22 @@ func runReplay(e *env, o *replayOpts, args []string) error {
 	if e.stderrTTY {
 		prog = newProgress(e, capPath)
 	}
-	readErr, firstLink, err := replayLoop(rd, eng, dw, prog)
-	if prog != nil {
-		prog.done()
-	}
-	if dw != nil {
+	var res *sim.Result
+	var readErr error
+	if dw == nil {
+		// Nothing needs each packet's raw record: the engine reads the
+		// capture ahead itself (Engine.Run), which is faster than
+		// stepping packet by packet.
+		res, readErr, err = replayRun(rd, eng, prog)
+	} else {
+		var firstLink layers.LinkType
+		readErr, firstLink, err = replayLoop(rd, eng, dw, prog)
 		if cerr := dw.close(firstLink); err == nil {
 			err = cerr
 		}
+	}
+	if prog != nil {
+		prog.done()
 	}
 	if err != nil {
 		return err
@@ -267,7 +275,9 @@ func runReplay(e *env, o *replayOpts, args []string) error {
 	if eng.Err() != nil {
 		return eng.Err()
 	}
-	res := eng.Result()
+	if res == nil {
+		res = eng.Result()
+	}
 	st := rd.Stats()
 	cj := &captureJSON{File: capPath, Read: st.Read, Forwarded: res.Summary.Forwarded, Dropped: res.Summary.Dropped,
 		Skipped: st.SkippedTotal(), SkippedBy: counts(st.Skipped), Warnings: counts(st.Warnings),
@@ -332,6 +342,46 @@ func replayLoop(rd *pcap.Reader, eng *sim.Engine, dw *droppedWriter, prog *progr
 		return nil, firstLink, readErr
 	}
 	return readErr, firstLink, nil
+}
+
+// replaySource is the capture as the engine's source in replayRun: it
+// keeps the reader's own error (the engine wraps it) and draws the
+// progress line. It allocates nothing per packet.
+type replaySource struct {
+	rd   *pcap.Reader
+	prog *progress
+	n    uint64
+	err  error
+}
+
+func (s *replaySource) Next(p *packet.Packet) (bool, error) {
+	ok, err := s.rd.Next(p)
+	if !ok {
+		s.err = err
+		return false, err
+	}
+	if s.prog != nil {
+		s.n++
+		if s.n&0xfff == 0 {
+			s.prog.tick(s.rd)
+		}
+	}
+	return true, nil
+}
+
+// replayRun hands the capture to the engine as a source (Engine.Run, which
+// reads ahead of the packet it processes). It returns the result, the
+// capture error that ended the reading early (nil after a clean end) and
+// any other error; an error applying a change is left in eng.Err.
+func replayRun(rd *pcap.Reader, eng *sim.Engine, prog *progress) (res *sim.Result, readErr error, err error) {
+	src := &replaySource{rd: rd, prog: prog}
+	eng.AddSource(src)
+	// Run's error joins the source's (kept in src.err) and eng.Err.
+	res, _ = eng.Run(packet.Never)
+	if src.err != nil && !errors.As(src.err, new(*pcap.CaptureError)) {
+		return nil, nil, src.err
+	}
+	return res, src.err, nil
 }
 
 // captureSection accounts for every packet of a replay: it replaces the
