@@ -54,6 +54,9 @@ type Engine struct {
 
 	stats   counters
 	records []PacketRecord
+	// late: the packet about to be processed was stamped before the
+	// clock (Summary.Reordered).
+	late bool
 }
 
 // sourceState is a source with its next packet read ahead.
@@ -68,6 +71,8 @@ type sourceState struct {
 	err     error
 	// ring holds the packets read ahead (see ahead.go).
 	ring *ring
+	// late: next was stamped before the clock and has been clamped to it.
+	late bool
 }
 
 // pendingChange is a scheduled change.
@@ -329,6 +334,7 @@ func (e *Engine) run(horizon Time) error {
 		}
 		s.ok = false
 		e.advance(s.next.At)
+		e.late, s.late = s.late, false
 		e.process(s.next, s.namer, s.nextKey)
 	}
 	return errors.Join(e.err, srcErr)
@@ -346,8 +352,8 @@ func (e *Engine) nextSource(errp *error) int {
 				s.ok = true
 				if s.next.At < e.now {
 					// Sources must be in time order; clamp a late packet
-					// so the clock never runs backwards.
-					s.next.At = e.now
+					// so the clock never runs backwards, and record it.
+					s.next.At, s.late = e.now, true
 				}
 			} else if s.err != nil {
 				// Reported after every packet the source delivered.
@@ -398,9 +404,10 @@ func (e *Engine) runEvent(ev event) {
 // Step processes one packet at p.At: first every event due by then, then
 // the packet's path. It is how tests and benchmarks drive the engine
 // without a source. A p.At earlier than the engine's clock is treated as
-// now. Step does not allocate in steady state when Options.Explain is off
+// now and counted in Summary.Reordered. Step does not allocate in steady state when Options.Explain is off
 // (new flows grow the flow table). p is not modified.
 func (e *Engine) Step(p *Packet) PacketOutcome {
+	e.late = p.At < e.now
 	e.advance(p.At)
 	return e.process(p, -1, nil)
 }

@@ -57,6 +57,41 @@ func TestRunMergesSourcesByTime(t *testing.T) {
 	}
 }
 
+// TestLatePacketsAreClampedAndCounted: a source out of time order cannot
+// turn the clock back (DESIGN.md "Time"): its late packet is processed at
+// the clock's time, counted in Summary.Reordered and its trace says so.
+func TestLatePacketsAreClampedAndCounted(t *testing.T) {
+	e := t1().engine(t, Options{Explain: true})
+	e.AddSource(&sliceSource{pkts: packets(
+		"2 tcp 198.51.100.1:1000 > 10.0.1.10:80 S",
+		"1 tcp 198.51.100.1:1001 > 10.0.1.10:80 S",
+		"3 tcp 198.51.100.1:1002 > 10.0.1.10:80 S",
+	)})
+	r, err := e.Run(Never)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Summary.Reordered != 1 || r.Summary.Read != 3 {
+		t.Fatalf("summary %+v, want 1 reordered of 3 read", r.Summary)
+	}
+	late := r.Packets[1]
+	if late.At != Timestamp(sec(2)) || len(late.Steps) < 2 || late.Steps[0].Filter != FilterClock || !strings.Contains(late.Steps[0].Note, "late") {
+		t.Errorf("late packet at %s, trace %s, want it at 2s with a clock step first", late.At, traceString(late.Steps))
+	}
+	for _, i := range []int{0, 2} {
+		if r.Packets[i].Steps[0].Filter == FilterClock {
+			t.Errorf("packet %d in order has a clock step", i+1)
+		}
+	}
+	// Step counts a past time too.
+	if out := e.Step(ptr(pkt(0, "tcp 198.51.100.1:1003 > 10.0.1.10:80 S"))); !out.Forwarded || out.Steps[0].Filter != FilterClock {
+		t.Errorf("Step with a past time: trace %s", traceString(out.Steps))
+	}
+	if n := e.Result().Summary.Reordered; n != 2 {
+		t.Errorf("reordered %d after Step, want 2", n)
+	}
+}
+
 // TestRunStopsAtHorizonAndContinues: Run(h) processes nothing later than h
 // and a later Run carries on from there.
 func TestRunStopsAtHorizonAndContinues(t *testing.T) {
@@ -248,7 +283,7 @@ func TestStepDoesNotAllocate(t *testing.T) {
 	back := pkt(0, "tcp 10.0.2.20:443 > 10.0.1.10:50000 .")
 	for _, q := range []*Packet{&p, &back} {
 		allocs := testing.AllocsPerRun(1000, func() {
-			q.At += Time(time.Millisecond)
+			q.At = e.Now() + Time(time.Millisecond)
 			if out := e.Step(q); !out.Forwarded || len(out.Steps) != 4 {
 				t.Fatalf("not forwarded through 4 steps: %s", traceString(out.Steps))
 			}

@@ -235,6 +235,7 @@ type fragState struct {
 // counters are the run's totals.
 type counters struct {
 	read, forwarded, dropped uint64
+	reordered                uint64
 	dropBy                   map[dropKey]uint64
 	fwdBy                    [4]uint64 // tracked, untracked, not_filtered, no_filter
 }

@@ -25,6 +25,11 @@ func (e *Engine) process(p *Packet, namer int16, pre *flowHint) PacketOutcome {
 	e.stats.read++
 	q := *p
 	q.At = e.now
+	if e.late {
+		e.late = false
+		e.stats.reordered++
+		e.push(Step{Where: "clock", Filter: FilterClock, Action: firewall.Allow, Note: lateNote})
+	}
 
 	if q.Fragment.IsFragment && q.Fragment.Offset > 0 {
 		return e.laterFragment(&q, namer)
@@ -363,6 +368,9 @@ func (e *Engine) defer1(tbl *conntrack.Table, m conntrack.Match, found bool) {
 		e.npend++
 	}
 }
+
+// lateNote is the note of the step that starts a late packet's trace.
+const lateNote = "late: stamped before the previous packet or event; processed at the clock's time"
 
 // decisive returns the step that decided the packet: the last one, except
 // a trailing source-NAT step, which decides nothing.

@@ -117,6 +117,7 @@ func (e *Engine) Result() *Result {
 	s := &r.Summary
 	s.Read, s.Forwarded, s.Dropped = e.stats.read, e.stats.forwarded, e.stats.dropped
 	s.Flows = len(r.Flows)
+	s.Reordered = e.stats.reordered
 	s.End = Timestamp(e.now)
 	for k, n := range e.stats.dropBy {
 		s.DroppedBy = append(s.DroppedBy, Count{Key: k.filter + ":" + k.reason.String(), Count: n})

@@ -110,6 +110,7 @@ const (
 	FilterFragment = "fragment" // a later IP fragment following its first
 	FilterReplay   = "replay"   // a packet that would never have been sent
 	FilterNone     = "none"     // no filter on the path (outside the VPC)
+	FilterClock    = "clock"    // a late packet processed at the clock's time (Summary.Reordered)
 )
 
 // Step is one check a packet met on its path. It marshals to JSON with its
@@ -178,6 +179,11 @@ type Summary struct {
 	FlowsBlocked int `json:"flows_blocked"`
 	// Expired counts conntrack entries that timed out, all interfaces.
 	Expired uint64 `json:"expired"`
+	// Reordered counts packets stamped earlier than the engine's clock
+	// (a source out of time order, or Step called with a past time): each
+	// was processed at the clock's time instead, and its trace starts with
+	// a "clock" step saying so. Omitted from JSON when 0.
+	Reordered uint64 `json:"reordered,omitempty"`
 	// End is the time of the last packet or event processed.
 	End Timestamp `json:"end"`
 }
