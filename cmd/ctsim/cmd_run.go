@@ -97,7 +97,7 @@ func runRun(e *env, o *runOpts, args []string, cmd string) error {
 	}
 	warnRun(e, out)
 	d := resultDocument(r.format, cmd, scenarioInfo(s, seed), out.Result, o.sim.explain)
-	if n := len(out.Checks); n > 0 && r.format != fmtCSV {
+	if n := len(out.Checks); n > 0 && r.format != fmtCSV && r.format != fmtJSON {
 		passed := 0
 		for _, c := range out.Checks {
 			if c.Passed {
@@ -159,6 +159,9 @@ func resultDocument(f format, cmd string, info scenarioJSON, res *sim.Result, ex
 	}
 	d.Heading = []string{heading, fmt.Sprintf("%s, seed %d; times are seconds of simulated time.", info.File, info.Seed)}
 	switch f {
+	case fmtJSON:
+		// The JSON is the result itself: no tables to make.
+		return d
 	case fmtCSV:
 		if explain {
 			d.Sections = []section{traceSection(res.Packets, res.Flows)}

@@ -136,25 +136,30 @@ func flowsSection(flows []sim.Flow) section {
 	}
 }
 
-// flowsCSV renders flows as flat CSV rows, one value per cell.
+// flowsCSV renders flows as flat CSV rows, one value per cell, made one at
+// a time as they are written.
 func flowsCSV(flows []sim.Flow) section {
-	rows := make([][]string, 0, len(flows))
-	for i := range flows {
-		f := &flows[i]
-		drop := make([]string, 8)
-		if d := f.FirstDrop; d != nil {
-			drop = []string{strconv.Itoa(d.Packet), frameText(d.Frame), d.At.String(), d.Step.Where,
-				d.Step.Filter, directionWord(&d.Step), d.Step.Reason.String(), ruleText(&d.Step)}
+	each := func(yield func([]string) bool) {
+		row := make([]string, 0, len(flowKeys))
+		for i := range flows {
+			f := &flows[i]
+			row = append(row[:0], strconv.Itoa(f.ID), f.Name, f.Key, f.Proto, f.Initiator, f.Responder,
+				u64(f.PacketsOut), u64(f.PacketsBack), u64(f.BytesOut), u64(f.BytesBack),
+				u64(f.ForwardedOut), u64(f.ForwardedBack), u64(f.DroppedOut), u64(f.DroppedBack),
+				f.FirstSeen.String(), f.LastSeen.String(), f.Tracked, string(f.Verdict))
+			if d := f.FirstDrop; d != nil {
+				row = append(row, strconv.Itoa(d.Packet), frameText(d.Frame), d.At.String(), d.Step.Where,
+					d.Step.Filter, directionWord(&d.Step), d.Step.Reason.String(), ruleText(&d.Step))
+			} else {
+				row = append(row, "", "", "", "", "", "", "", "")
+			}
+			row = append(row, f.Hint)
+			if !yield(row) {
+				return
+			}
 		}
-		row := []string{strconv.Itoa(f.ID), f.Name, f.Key, f.Proto, f.Initiator, f.Responder,
-			u64(f.PacketsOut), u64(f.PacketsBack), u64(f.BytesOut), u64(f.BytesBack),
-			u64(f.ForwardedOut), u64(f.ForwardedBack), u64(f.DroppedOut), u64(f.DroppedBack),
-			f.FirstSeen.String(), f.LastSeen.String(), f.Tracked, string(f.Verdict)}
-		row = append(row, drop...)
-		row = append(row, f.Hint)
-		rows = append(rows, row)
 	}
-	return section{Title: "Flows", Columns: flowKeys, Rows: rows}
+	return section{Title: "Flows", Columns: flowKeys, Each: each}
 }
 
 func frameText(n uint64) string {

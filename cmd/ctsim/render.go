@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
@@ -47,6 +49,10 @@ type section struct {
 	// Keys are the CSV header cells (snake_case); nil means Columns.
 	Keys []string
 	Rows [][]string
+	// Each, when set, yields the rows instead of Rows, one at a time, so
+	// that a long table is never held whole (the csv format only). The
+	// row slice may be reused from one row to the next.
+	Each iter.Seq[[]string]
 	// Notes are lines printed under the table (table and markdown).
 	Notes []string
 	// Wrap gives, per column, the width at which cells wrap in the table
@@ -80,33 +86,92 @@ type renderer struct {
 	color  bool
 }
 
+// render writes d to w as it goes, through a buffer: the output of a
+// replay of a large capture is never held whole in memory.
 func (r renderer) render(w io.Writer, d *document) error {
-	var buf bytes.Buffer
+	bw := bufio.NewWriterSize(w, 256<<10)
 	var err error
 	switch r.format {
 	case fmtJSON:
-		err = writeJSON(&buf, d.JSON)
+		err = writeJSON(bw, d.JSON)
 	case fmtCSV:
-		err = writeCSV(&buf, d)
+		err = writeCSV(bw, d)
 	case fmtMarkdown:
-		err = writeMarkdown(&buf, d)
+		err = writeMarkdown(bw, d)
 	default:
-		err = r.writeTables(&buf, d)
+		err = r.writeTables(bw, d)
 	}
-	if err != nil {
-		return err
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
 	}
-	_, err = w.Write(buf.Bytes())
 	return err
 }
 
 // writeJSON writes v as indented JSON with a final newline. HTML escaping is
-// off so that "<" and ">" in packet strings stay readable.
+// off so that "<" and ">" in packet strings stay readable. A run or replay
+// document's flows are written one by one (writeRunJSON).
 func writeJSON(w io.Writer, v any) error {
+	if d, ok := v.(*runJSON); ok && d.Result != nil && len(d.Result.Flows) > 0 {
+		return writeRunJSON(w, d)
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// flowsHole is where the flows go in a run document marshalled without
+// them: the "flows" member of the top-level object. A newline followed by
+// two spaces occurs only as indentation (newlines in strings are escaped),
+// so it cannot be mistaken.
+const flowsHole = "\n  \"flows\": null"
+
+// writeRunJSON writes d exactly as writeJSON's encoder would, but encodes
+// its flows one at a time into the rest of the document (marshalled
+// without them), so that the flows' JSON is never held whole.
+func writeRunJSON(w io.Writer, d *runJSON) error {
+	res := *d.Result
+	flows := res.Flows
+	res.Flows = nil
+	doc := *d
+	doc.Result = &res
+	var rest bytes.Buffer
+	if err := writeJSON(&rest, &doc); err != nil {
+		return err
+	}
+	at := bytes.Index(rest.Bytes(), []byte(flowsHole))
+	if at < 0 {
+		return fmt.Errorf("writing JSON: no flows member in the document")
+	}
+	at += len(flowsHole) - len("null")
+	if _, err := w.Write(rest.Bytes()[:at]); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	// Array elements of a top-level member are indented twice.
+	enc.SetIndent("    ", "  ")
+	enc.SetEscapeHTML(false)
+	for i := range flows {
+		buf.Reset()
+		if i == 0 {
+			buf.WriteString("[\n    ")
+		} else {
+			buf.WriteString(",\n    ")
+		}
+		if err := enc.Encode(&flows[i]); err != nil {
+			return err
+		}
+		buf.Truncate(buf.Len() - 1) // Encode's newline
+		if _, err := w.Write(buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	if _, err := io.WriteString(w, "\n  ]"); err != nil {
+		return err
+	}
+	_, err := w.Write(rest.Bytes()[at+len("null"):])
+	return err
 }
 
 func writeCSV(w io.Writer, d *document) error {
@@ -136,6 +201,13 @@ func writeCSV(w io.Writer, d *document) error {
 				return err
 			}
 		}
+		if s.Each != nil {
+			for row := range s.Each {
+				if err := cw.Write(row); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	cw.Flush()
 	return cw.Error()
@@ -153,7 +225,7 @@ func mdEscape(s string) string {
 }
 
 func writeMarkdown(w io.Writer, d *document) error {
-	var b strings.Builder
+	b := bufio.NewWriter(w)
 	for i, h := range d.Heading {
 		if i == 0 {
 			b.WriteString("## " + h + "\n\n")
@@ -201,8 +273,7 @@ func writeMarkdown(w io.Writer, d *document) error {
 			}
 		}
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return b.Flush()
 }
 
 // ANSI colours used in the table format when colour is on.

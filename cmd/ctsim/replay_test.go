@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -307,4 +308,55 @@ func TestReplayRunAndStepAgree(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRunJSONStreamsAsTheEncoderWould checks that writing a run document's
+// flows one at a time (writeRunJSON, so that a replay's JSON is never held
+// whole) gives the very bytes of encoding the whole document at once, for
+// every built-in scenario with and without the explain trace (issue 3:
+// byte-identical output; the JSON is documented in docs/json.md).
+func TestRunJSONStreamsAsTheEncoderWould(t *testing.T) {
+	for _, name := range scenarios.BuiltinNames() {
+		for _, explain := range []bool{false, true} {
+			s, err := scenarios.Builtin(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := s.Run(scenarios.RunOptions{Explain: explain})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Result.Flows) == 0 {
+				t.Fatalf("%s: no flows", name)
+			}
+			doc := &runJSON{Version: jsonVersion, Command: "run", Scenario: scenarioInfo(s, nil), Result: out.Result,
+				Capture: &captureJSON{File: "a<b>.pcap", Complete: true}}
+			var whole, streamed bytes.Buffer
+			enc := json.NewEncoder(&whole)
+			enc.SetIndent("", "  ")
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(doc); err != nil {
+				t.Fatal(err)
+			}
+			if err := writeJSON(&streamed, doc); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(whole.Bytes(), streamed.Bytes()) {
+				t.Errorf("%s (explain %v): streamed JSON differs from the encoder's:\n%s", name, explain, firstDiff(whole.String(), streamed.String()))
+			}
+			if len(out.Result.Flows) != len(doc.Result.Flows) {
+				t.Errorf("%s: writeJSON changed the result", name)
+			}
+		}
+	}
+}
+
+// firstDiff shows where two texts part.
+func firstDiff(a, b string) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	from := max(0, i-200)
+	return "want …" + a[from:min(len(a), i+200)] + "…\ngot …" + b[from:min(len(b), i+200)] + "…"
 }
