@@ -222,3 +222,38 @@ func BenchmarkGC10M(b *testing.B) {
 	b.ReportMetric(float64(tb.Len()), "entries")
 	runtime.KeepAlive(tb)
 }
+
+// BenchmarkInsertAtAllowanceWithChurn measures Insert on a table held at
+// its allowance of 200 k entries whose expiries are staggered (one expires
+// per Insert): each Insert must reclaim an expired entry before it can
+// track a new flow (SPEC.md §2.6). Without the expiry index every such
+// Insert scanned all slots (2.64 ms/op at 200 k).
+func BenchmarkInsertAtAllowanceWithChurn(b *testing.B) {
+	const n = 200_000
+	tm := DefaultTimeouts()
+	tm.TCPEstablished = 60 * time.Second
+	tb := newTable(b, Config{Allowance: n, Capacity: n, Timeouts: tm})
+	step := packet.Time(tm.TCPEstablished) / n
+	var p packet.Packet
+	for i := range n {
+		flowOf(uint64(i), false, &p)
+		if _, ok := tb.Insert(&p, packet.Time(i)*step, 1); !ok {
+			b.Fatal("insert failed")
+		}
+	}
+	out := make([]Expiry, 0, 4096)
+	b.ReportAllocs()
+	i := n
+	for b.Loop() {
+		// The entry inserted n Inserts ago expires now.
+		now := packet.Time(tm.TCPEstablished) + packet.Time(i-n)*step
+		flowOf(uint64(i), false, &p)
+		if _, ok := tb.Insert(&p, now, 1); !ok {
+			b.Fatalf("insert %d at %v refused", i, now)
+		}
+		if len(tb.pending) >= 2048 {
+			out = tb.Sweep(now, 1, out[:0])
+		}
+		i++
+	}
+}

@@ -119,9 +119,10 @@ type Expiry struct {
 //     (Match.Expired, Match.ExpiredAt);
 //   - incrementally, by Sweep, which visits a bounded number of slots per
 //     call from a round-robin cursor;
-//   - by Insert (and Full) when the allowance is used up: it scans for
-//     expired entries before refusing a new one, so an expired entry never
+//   - by Insert (and Full) when the allowance is used up: it removes every
+//     expired entry before refusing a new one, so an expired entry never
 //     costs a connection (these expiries are handed out by the next Sweep).
+//     An index of deadlines (expiry.go) finds them without a scan.
 //
 // Tracked entries are counted against Config.Allowance until removed.
 // Untracked flows (SPEC.md §2.2) must not be inserted: they use no entry
@@ -136,10 +137,10 @@ type Table struct {
 	mask   uint64
 	count  int
 	cursor int
-	// minExpiry is a lower bound on the earliest expiry of any entry;
-	// reclaim skips its full scan while now < minExpiry.
-	minExpiry packet.Time
-	pending   []Expiry // expiries found by reclaim, for the next Sweep
+	// expq indexes entries by deadline when there is an allowance
+	// (expiry.go).
+	expq    []expiryItem
+	pending []Expiry // expiries found by reclaim, for the next Sweep
 	// moves counts the operations that can move entries between slots
 	// (removal, resize). A Match whose moves equals it still names its
 	// entry's slot, so Advance need not rebuild the key.
@@ -167,10 +168,13 @@ func NewTable(cfg Config) (*Table, error) {
 	if cfg.Profile > ProfileLinux {
 		return nil, fmt.Errorf("conntrack: unknown profile %d", cfg.Profile)
 	}
-	t := &Table{cfg: cfg, tm: cfg.Timeouts, minExpiry: packet.Never}
+	t := &Table{cfg: cfg, tm: cfg.Timeouts}
 	if cfg.Capacity > 0 {
 		n := max(minSlots, 1<<bits.Len(uint(cfg.Capacity*4/3+1)))
 		t.resize(n)
+		if cfg.Allowance > 0 {
+			t.expq = make([]expiryItem, 0, 2*min(cfg.Capacity, cfg.Allowance)+64)
+		}
 	}
 	return t, nil
 }
@@ -261,14 +265,16 @@ func (t *Table) Advance(m Match, p *packet.Packet, now packet.Time) Match {
 
 // advance steps e with p and restarts its idle timer.
 func (t *Table) advance(e *entry, dir Dir, p *packet.Packet, now packet.Time) {
+	old := deadline(e.lastSeen, t.tm.timeout(e))
 	if step(e, dir, p, now, t.cfg.Profile) {
 		t.stats.Invalid++
 	}
 	if now > e.lastSeen {
 		e.lastSeen = now
 	}
-	if at := deadline(e.lastSeen, t.tm.timeout(e)); at < t.minExpiry {
-		t.minExpiry = at
+	if at := deadline(e.lastSeen, t.tm.timeout(e)); at < old && t.cfg.Allowance > 0 {
+		// The deadline moved earlier: keep the expiry index's invariant.
+		t.pushExpiry(e.key.hash(hashSeed), at)
 	}
 }
 
@@ -335,38 +341,9 @@ func (t *Table) Insert(p *packet.Packet, now packet.Time, gen uint16) (m Match, 
 	t.count++
 	t.stats.Inserted++
 	t.stats.Peak = max(t.stats.Peak, t.count)
-	if at := deadline(now, t.tm.timeout(e)); at < t.minExpiry {
-		t.minExpiry = at
-	}
+	t.pushExpiry(h, deadline(now, t.tm.timeout(e)))
 	m.Found, m.Dir, m.Gen, m.State, m.slot, m.moves = true, Original, gen, stateOf(e), int32(i), t.moves
 	return m, true
-}
-
-// reclaim removes every entry expired at now, keeping the expiries for the
-// next Sweep, unless no entry can have expired yet (now < minExpiry). After
-// a full scan minExpiry is exact, so a full table of live entries costs one
-// scan per earliest expiry, not one per refused packet.
-func (t *Table) reclaim(now packet.Time) {
-	if now < t.minExpiry {
-		return
-	}
-	next := packet.Never
-	for i := 0; i < len(t.slots); {
-		e := &t.slots[i]
-		if e.tag == 0 {
-			i++
-			continue
-		}
-		at := deadline(e.lastSeen, t.tm.timeout(e))
-		if now >= at {
-			t.pending = append(t.pending, expiryOf(e, at))
-			t.expire(i)
-			continue // slot i may now hold a shifted entry
-		}
-		next = min(next, at)
-		i++
-	}
-	t.minExpiry = next
 }
 
 func expiryOf(e *entry, at packet.Time) Expiry {
@@ -416,7 +393,7 @@ func (t *Table) SetTimeouts(tm Timeouts) error {
 		return fmt.Errorf("conntrack: %w", err)
 	}
 	t.tm = tm
-	t.minExpiry = -1 << 63 // expiries may have moved earlier: rescan on demand
+	t.rebuildExpiry() // every deadline may have moved
 	return nil
 }
 

@@ -408,3 +408,41 @@ func TestUpdateWithStaleMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestFullTableReclaimsOnlyExpiredEntries checks the allowance's reclaim
+// (SPEC.md §2.6) against the entries' true deadlines: an entry refreshed
+// since it was inserted is kept, one whose timeout a RST shortened (TCP
+// CLOSE, 10 s, SPEC.md §5.1) is reclaimed at its new deadline, and a
+// refusal costs nothing when no entry has expired.
+func TestFullTableReclaimsOnlyExpiredEntries(t *testing.T) {
+	tm := DefaultTimeouts()
+	tm.TCPEstablished = sec(60)
+	tb := newTable(t, Config{Allowance: 2, Timeouts: tm})
+	kept := pkt("tcp 10.0.0.1:1000 > 10.0.0.2:80 .")
+	reset := pkt("tcp 10.0.0.1:1001 > 10.0.0.2:80 .")
+	tb.Insert(kept, 0, 1)
+	tb.Insert(reset, 0, 1)
+	// kept is refreshed at 50 s (deadline 110 s); reset gets a RST at 1 s
+	// (deadline 11 s).
+	tb.Update(tb.Lookup(kept, packet.Time(sec(50))), kept, packet.Time(sec(50)))
+	rst := pkt("tcp 10.0.0.2:80 > 10.0.0.1:1001 R")
+	tb.Update(tb.Lookup(rst, packet.Time(sec(1))), rst, packet.Time(sec(1)))
+
+	third := pkt("tcp 10.0.0.1:1002 > 10.0.0.2:80 .")
+	if _, ok := tb.Insert(third, packet.Time(sec(11))-1, 1); ok {
+		t.Fatal("insert at 11s−1ns succeeded; nothing had expired")
+	}
+	if _, ok := tb.Insert(third, packet.Time(sec(11)), 1); !ok {
+		t.Fatal("insert at 11s refused; the reset entry had expired")
+	}
+	fourth := pkt("tcp 10.0.0.1:1003 > 10.0.0.2:80 .")
+	if _, ok := tb.Insert(fourth, packet.Time(sec(70)), 1); ok {
+		t.Fatal("insert at 70s succeeded; the refreshed entry lives until 110s")
+	}
+	if m := tb.Lookup(kept, packet.Time(sec(70))); !m.Found {
+		t.Fatal("the refreshed entry was reclaimed")
+	}
+	if exp := tb.Sweep(packet.Time(sec(70)), 0, nil); len(exp) != 1 || exp[0].At != packet.Time(sec(11)) {
+		t.Errorf("expiries %+v, want the reset entry at 11s", exp)
+	}
+}
