@@ -101,9 +101,18 @@ type Interface struct {
 // (ConnectionTrackingSpecification, SPEC.md §2.4). A zero field means the
 // AWS default for the instance type.
 type TrackingSpec struct {
+	// TCPEstablished is AWS TcpEstablishedTimeout (60–432000 s).
 	TCPEstablished time.Duration
-	UDP            time.Duration
-	UDPStream      time.Duration
+	// UDP is AWS UdpTimeout (30–60 s).
+	UDP time.Duration
+	// UDPStream is AWS UdpStreamTimeout (60–180 s).
+	UDPStream time.Duration
+	// ICMP is the idle timeout of ICMP entries. It is NOT an AWS
+	// attribute: AWS documents no ICMP timeout and offers no setting (SPEC.md
+	// §2.4); the simulator assumes Linux's icmp_timeout, 30 s (SPEC.md
+	// §5.1), and this field lets a scenario try another value (any
+	// positive duration).
+	ICMP time.Duration
 }
 
 // PrefixList is a managed prefix list. MaxEntries is what a reference to it

@@ -211,7 +211,7 @@ func (p *parser) change(n *yaml.Node) (parsedChange, error) {
 			return pc, err
 		}
 	case "set_tracking":
-		keys := append([]string{"host"}, conntrackKeys[:3]...)
+		keys := append([]string{"host"}, conntrackKeys[:4]...)
 		if pc.m, err = p.mapping(kn, kind, keys...); err != nil {
 			return pc, err
 		}

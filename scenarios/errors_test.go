@@ -77,6 +77,7 @@ func TestParseErrorsNamePositionAndWhatIsAllowed(t *testing.T) {
 		// conntrack timeouts (SPEC.md §2.4)
 		{"udp timeout below range", "vpc: {id: v, cidrs: [10.0.0.0/16]}\nsubnets: [{id: s, cidr: 10.0.1.0/24}]\nhosts:\n  - name: web\n    subnet: s\n    addresses: [10.0.1.10]\n    security_groups: []\n    conntrack: {udp_timeout: 20s}\n", `web.yaml:8:30: udp_timeout 20s is outside 30s–60s (AWS UdpTimeout)`},
 		{"udp stream timeout above range", "vpc: {id: v, cidrs: [10.0.0.0/16]}\nsubnets: [{id: s, cidr: 10.0.1.0/24}]\nhosts: [{name: web, subnet: s, addresses: [10.0.1.10], security_groups: [], conntrack: {udp_stream_timeout: 200}}]\n", `web.yaml:3:109: udp_stream_timeout 200s is outside 60s–180s (AWS UdpStreamTimeout)`},
+		{"icmp timeout not positive", "vpc: {id: v, cidrs: [10.0.0.0/16]}\nsubnets: [{id: s, cidr: 10.0.1.0/24}]\nhosts: [{name: web, subnet: s, addresses: [10.0.1.10], security_groups: [], conntrack: {icmp_timeout: 0s}}]\n", `web.yaml:3:103: icmp_timeout 0s must be positive`},
 		{"tcp established timeout below range", "vpc: {id: v, cidrs: [10.0.0.0/16]}\nsubnets: [{id: s, cidr: 10.0.1.0/24}]\nhosts: [{name: web, subnet: s, addresses: [10.0.1.10], security_groups: [], conntrack: {tcp_established_timeout: 59s}}]\n", `web.yaml:3:114: tcp_established_timeout 59s is outside 60s–432000s (AWS TcpEstablishedTimeout)`},
 		// traffic
 		{"unknown client", base + "traffic: [{name: f, tcp: {client: nobody, server: web, dst_port: 80}}]\n", `web.yaml:5:35: client: "nobody" is neither a host nor an IP address; hosts: web`},

@@ -21,7 +21,7 @@ var (
 	vpcKeys       = []string{"id", "name", "cidrs"}
 	subnetKeys    = []string{"id", "name", "cidr", "ipv6_cidr", "nacl"}
 	hostKeys      = []string{"name", "id", "subnet", "external", "addresses", "public_addresses", "security_groups", "os", "ports", "sequential_ports", "instance_type", "service", "conntrack"}
-	conntrackKeys = []string{"tcp_established_timeout", "udp_timeout", "udp_stream_timeout", "allowance"}
+	conntrackKeys = []string{"tcp_established_timeout", "udp_timeout", "udp_stream_timeout", "icmp_timeout", "allowance"}
 	prefixKeys    = []string{"id", "name", "max_entries", "cidrs"}
 )
 
@@ -179,7 +179,7 @@ var timeoutRanges = []timeoutRange{
 }
 
 // tracking parses a host's conntrack mapping: the three AWS timeouts,
-// each inside AWS's range, and the allowance.
+// each inside AWS's range, the ICMP timeout and the allowance.
 func (d *decoder) tracking(n *yaml.Node, host string) (firewall.TrackingSpec, int, error) {
 	var t firewall.TrackingSpec
 	m, err := d.mapping(n, "conntrack of "+host, conntrackKeys...)
@@ -201,7 +201,8 @@ func (d *decoder) tracking(n *yaml.Node, host string) (firewall.TrackingSpec, in
 }
 
 // timeouts reads the three AWS-configurable timeouts of m, each inside
-// AWS's range (SPEC.md §2.4).
+// AWS's range (SPEC.md §2.4), and the simulator's own icmp_timeout (not an
+// AWS setting: any positive duration; default 30 s, SPEC.md §5.1).
 func (d *decoder) timeouts(m *mapping) (firewall.TrackingSpec, error) {
 	var t firewall.TrackingSpec
 	for i, r := range timeoutRanges {
@@ -227,6 +228,16 @@ func (d *decoder) timeouts(m *mapping) (firewall.TrackingSpec, error) {
 		case 2:
 			t.UDPStream = dur
 		}
+	}
+	if v := m.get("icmp_timeout"); v != nil {
+		dur, err := d.duration(v, "icmp_timeout")
+		if err != nil {
+			return t, err
+		}
+		if dur <= 0 {
+			return t, d.wrapAt(v, &conntrack.RangeError{Field: "icmp_timeout", Value: dur})
+		}
+		t.ICMP = dur
 	}
 	return t, nil
 }

@@ -58,7 +58,7 @@ hosts:
     public_addresses: [192.0.2.10]
     security_groups: [sg-a, sg-b]
     instance_type: nitro-v6
-    conntrack: {tcp_established_timeout: 3600, udp_timeout: 45s, udp_stream_timeout: 2m, allowance: 500}
+    conntrack: {tcp_established_timeout: 3600, udp_timeout: 45s, udp_stream_timeout: 2m, icmp_timeout: 10s, allowance: 500}
   - {name: natgw, id: eni-nat, subnet: b, addresses: [10.0.2.5], security_groups: [], service: nat-gateway, os: nat-gateway}
   - {name: laptop, external: true, addresses: [198.51.100.9], os: freebsd, ports: 20000-20100, sequential_ports: true}
 `)
@@ -104,7 +104,7 @@ hosts:
 		t.Errorf("acl-a entries %+v", acl.Entries)
 	}
 	web := inv.Interfaces[0]
-	wantTrack := firewall.TrackingSpec{TCPEstablished: time.Hour, UDP: 45 * time.Second, UDPStream: 2 * time.Minute}
+	wantTrack := firewall.TrackingSpec{TCPEstablished: time.Hour, UDP: 45 * time.Second, UDPStream: 2 * time.Minute, ICMP: 10 * time.Second}
 	if web.Tracking != wantTrack || web.InstanceType != "nitro-v6" || web.OS != "linux" || len(web.PublicAddrs) != 1 {
 		t.Errorf("web %+v", web)
 	}
@@ -273,7 +273,7 @@ changes:
   - {at: 31s, replace_nacl_entry: {acl: acl-x, direction: egress, entry: {rule_number: 10, protocol: -1, cidr_block: 0.0.0.0/0, rule_action: deny}}}
   - {at: 32s, remove_nacl_entry: {acl: acl-x, direction: egress, rule_number: 10}}
   - {at: 33s, associate_nacl: {subnet: public, acl: acl-x}}
-  - {at: 34s, set_tracking: {host: web, tcp_established_timeout: 60s}}
+  - {at: 34s, set_tracking: {host: web, tcp_established_timeout: 60s, icmp_timeout: 1m}}
 `)
 	var got []string
 	for _, c := range s.Changes {
@@ -292,7 +292,7 @@ changes:
 	if e.ACL != "acl-x" || e.Direction != firewall.Egress || !e.Entry.Egress || e.Entry.Action != firewall.Deny || e.Number != 10 {
 		t.Errorf("replace entry %+v", e)
 	}
-	if tr := s.Changes[7].Change; tr.Interface != "web" || tr.Tracking.TCPEstablished != time.Minute {
+	if tr := s.Changes[7].Change; tr.Interface != "web" || tr.Tracking.TCPEstablished != time.Minute || tr.Tracking.ICMP != time.Minute {
 		t.Errorf("set_tracking %+v", tr)
 	}
 	if _, err := Parse("x.yaml", []byte(base+"changes:\n  - {at: 20s, add_sg_rule: {group: sg-web, direction: ingress, rule: {rule_id: sg-web-in-1, ip_protocol: tcp, ports: 22, cidr: 0.0.0.0/0}}}\n")); err == nil ||

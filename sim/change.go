@@ -219,8 +219,12 @@ func (e *Engine) edit(c *Change) (string, error) {
 			in.Tracking = old
 			return "", err
 		}
-		return fmt.Sprintf("set %s tracking: tcp established %s, udp %s, udp stream %s",
-			e.net.ifaces[fi].name, packet.FormatSeconds(tm.TCPEstablished), packet.FormatSeconds(tm.UDP), packet.FormatSeconds(tm.UDPStream)), nil
+		desc := fmt.Sprintf("set %s tracking: tcp established %s, udp %s, udp stream %s",
+			e.net.ifaces[fi].name, packet.FormatSeconds(tm.TCPEstablished), packet.FormatSeconds(tm.UDP), packet.FormatSeconds(tm.UDPStream))
+		if c.Tracking.ICMP != 0 {
+			desc += ", icmp " + packet.FormatSeconds(tm.ICMP)
+		}
+		return desc, nil
 	}
 
 	saved := e.inv

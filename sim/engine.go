@@ -183,7 +183,8 @@ func (e *Engine) interfaceIndex(key string) int {
 }
 
 // timeoutsFor returns interface i's timeouts: the defaults for its instance
-// type overlaid with its Tracking specification, validated.
+// type overlaid with its Tracking specification (the three AWS timeouts
+// and the non-AWS ICMP timeout), validated.
 func (e *Engine) timeoutsFor(i int) (conntrack.Timeouts, error) {
 	in := &e.inv.Interfaces[i]
 	tm := conntrack.TimeoutsFor(in.InstanceType)
@@ -198,6 +199,9 @@ func (e *Engine) timeoutsFor(i int) (conntrack.Timeouts, error) {
 	}
 	if in.Tracking.UDPStream != 0 {
 		tm.UDPStream = in.Tracking.UDPStream
+	}
+	if in.Tracking.ICMP != 0 {
+		tm.ICMP = in.Tracking.ICMP
 	}
 	if err := tm.Validate(); err != nil {
 		return tm, fmt.Errorf("%sinterface %s: %w", prefix(in.Origin), e.net.ifaces[i].name, err)

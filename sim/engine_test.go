@@ -313,6 +313,7 @@ func TestNewRejectsBadInventories(t *testing.T) {
 		{"duplicate address", func(w *world) { w.host("b", "s1", []string{"10.0.1.10"}, "sg-ex") }, Options{}, "address 10.0.1.10 is also a's"},
 		{"unknown subnet", func(w *world) { w.host("b", "s9", []string{"10.0.1.11"}, "sg-ex") }, Options{}, `unknown subnet "s9"`},
 		{"bad timeout", func(w *world) { w.inv.Interfaces[0].Tracking.UDP = 5 * time.Second }, Options{}, "interface a: "},
+		{"negative icmp timeout", func(w *world) { w.inv.Interfaces[0].Tracking.ICMP = -time.Second }, Options{}, "icmp_timeout -1s must be positive"},
 		{"unknown allowance interface", func(w *world) {}, Options{Allowances: map[string]int{"zz": 3}}, `allowance for unknown interface "zz"`},
 		{"unknown group", func(w *world) { w.inv.Interfaces[0].Groups = []string{"sg-nope"} }, Options{}, "sg-nope"},
 	} {
@@ -324,6 +325,34 @@ func TestNewRejectsBadInventories(t *testing.T) {
 				t.Fatalf("New error %v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestICMPTimeoutIsConfigurable: AWS documents no ICMP timeout (SPEC.md
+// §2.4); the simulator assumes Linux's 30 s (§5.1), and the non-AWS
+// TrackingSpec.ICMP changes it, at New and by SetTracking.
+func TestICMPTimeoutIsConfigurable(t *testing.T) {
+	w := newWorld().
+		sg("sg-a", nil, []firewall.SGRule{sgr("ping", "icmp", -1, -1, "0.0.0.0/0")}).
+		host("a", "s1", []string{"10.0.1.10"}, "sg-a")
+	script(t, w.engine(t, Options{}), []step{
+		{0, "icmp 10.0.1.10 > 192.0.2.1 echo-request id=1", true, firewall.ReasonSGRule, "a", 0},
+		{29, "icmp 192.0.2.1 > 10.0.1.10 echo-reply id=1", true, firewall.ReasonTracked, "a", 0},
+	})
+	w.edit(func(in *firewall.Interface) { in.Tracking.ICMP = 10 * time.Second })
+	e := w.engine(t, Options{})
+	if err := e.Schedule(sec(20), Change{Kind: SetTracking, Interface: "a", Tracking: firewall.TrackingSpec{ICMP: 5 * time.Second}}); err != nil {
+		t.Fatal(err)
+	}
+	script(t, e, []step{
+		{0, "icmp 10.0.1.10 > 192.0.2.1 echo-request id=1", true, firewall.ReasonSGRule, "a", 0},
+		{9, "icmp 192.0.2.1 > 10.0.1.10 echo-reply id=1", true, firewall.ReasonTracked, "a", 0},
+		{19.5, "icmp 192.0.2.1 > 10.0.1.10 echo-reply id=1", false, firewall.ReasonTrackingExpired, "a", 0},
+		{21, "icmp 10.0.1.10 > 192.0.2.1 echo-request id=2", true, firewall.ReasonSGRule, "a", 0},
+		{26, "icmp 192.0.2.1 > 10.0.1.10 echo-reply id=2", false, firewall.ReasonTrackingExpired, "a", 0},
+	})
+	if d := e.Result().Changes[0].Description; !strings.HasSuffix(d, ", icmp 5s") {
+		t.Errorf("change description %q should name the ICMP timeout", d)
 	}
 }
 
