@@ -107,30 +107,34 @@ func ruleText(st *sim.Step) string {
 	return r.Filter
 }
 
-// flowsSection renders flows as the flow table.
+// flowsSection renders flows as the flow table, its rows made one at a
+// time as they are written.
 func flowsSection(flows []sim.Flow) section {
-	rows := make([][]string, 0, len(flows))
-	for i := range flows {
-		f := &flows[i]
-		name := f.Initiator + " → " + f.Responder + "\n" + f.Key
-		if f.Name != "" {
-			name = f.Name + ": " + name
+	each := func(yield func([]string) bool) {
+		row := make([]string, len(flowColumns))
+		for i := range flows {
+			f := &flows[i]
+			name := f.Initiator + " → " + f.Responder + "\n" + f.Key
+			if f.Name != "" {
+				name = f.Name + ": " + name
+			}
+			var where string
+			if f.FirstDrop != nil {
+				where = whereText(&f.FirstDrop.Step) + "\n" + ruleText(&f.FirstDrop.Step)
+			}
+			row[0], row[1] = strconv.Itoa(f.ID), name
+			row[2] = u64(f.PacketsOut) + "/" + u64(f.PacketsBack) + " packets\n" + u64(f.BytesOut) + "/" + u64(f.BytesBack) + " bytes"
+			row[3] = f.FirstSeen.String() + "–" + f.LastSeen.String()
+			row[4], row[5], row[6] = verdictText(f), where, f.Hint
+			if !yield(row) {
+				return
+			}
 		}
-		var where string
-		if f.FirstDrop != nil {
-			where = whereText(&f.FirstDrop.Step) + "\n" + ruleText(&f.FirstDrop.Step)
-		}
-		rows = append(rows, []string{
-			strconv.Itoa(f.ID), name,
-			u64(f.PacketsOut) + "/" + u64(f.PacketsBack) + " packets\n" + u64(f.BytesOut) + "/" + u64(f.BytesBack) + " bytes",
-			f.FirstSeen.String() + "–" + f.LastSeen.String(),
-			verdictText(f), where, f.Hint,
-		})
 	}
 	return section{
 		Title:   "Flows",
 		Columns: flowColumns,
-		Rows:    rows,
+		Each:    each,
 		Wrap:    map[int]int{4: 14, 5: wrapRule, 6: wrapHint},
 		Color:   map[int]func(string) string{4: verdictColor},
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"slices"
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
@@ -49,9 +50,10 @@ type section struct {
 	// Keys are the CSV header cells (snake_case); nil means Columns.
 	Keys []string
 	Rows [][]string
-	// Each, when set, yields the rows instead of Rows, one at a time, so
-	// that a long table is never held whole (the csv format only). The
-	// row slice may be reused from one row to the next.
+	// Each, when set, yields the rows after Rows, one at a time, so that
+	// a long table is never held whole in the csv and markdown formats
+	// (the table format must measure every row first). The row slice may
+	// be reused from one row to the next.
 	Each iter.Seq[[]string]
 	// Notes are lines printed under the table (table and markdown).
 	Notes []string
@@ -259,12 +261,20 @@ func writeMarkdown(w io.Writer, d *document) error {
 			b.WriteString(" --- |")
 		}
 		b.WriteString("\n")
-		for _, row := range s.Rows {
+		writeRow := func(row []string) {
 			b.WriteString("|")
 			for _, c := range row {
 				b.WriteString(" " + mdEscape(c) + " |")
 			}
 			b.WriteString("\n")
+		}
+		for _, row := range s.Rows {
+			writeRow(row)
+		}
+		if s.Each != nil {
+			for row := range s.Each {
+				writeRow(row)
+			}
 		}
 		if len(s.Notes) > 0 {
 			b.WriteString("\n")
@@ -339,9 +349,15 @@ func (r renderer) writeTable(w io.Writer, s section) error {
 	)
 	t.Header(toAny(s.Columns)...)
 	rows := s.Rows
+	if s.Each != nil {
+		rows = slices.Clip(rows)
+		for row := range s.Each {
+			rows = append(rows, slices.Clone(row))
+		}
+	}
 	if r.color && len(s.Color) > 0 {
-		rows = make([][]string, len(s.Rows))
-		for i, row := range s.Rows {
+		colored := make([][]string, len(rows))
+		for i, row := range rows {
 			row2 := append([]string(nil), row...)
 			for col, f := range s.Color {
 				if col < len(row2) {
@@ -350,8 +366,9 @@ func (r renderer) writeTable(w io.Writer, s section) error {
 					}
 				}
 			}
-			rows[i] = row2
+			colored[i] = row2
 		}
+		rows = colored
 	}
 	if len(rows) == 0 {
 		empty := make([]string, len(s.Columns))
