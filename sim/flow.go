@@ -151,6 +151,11 @@ type flowDrop struct {
 	drop   Drop
 	packet Packet
 	rules  *firewall.RuleSet
+	// tm are the timeouts of the interface of a conntrack_entry_expired
+	// drop as they stood at the drop (a later SetTracking must not change
+	// the explanation); ok reports whether they were recorded.
+	tm   conntrack.Timeouts
+	tmOK bool
 }
 
 // flowTable indexes Engine.flows by key: open addressing with linear

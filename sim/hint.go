@@ -25,7 +25,7 @@ func (e *Engine) hint(fl *flowState, fd *flowDrop) string {
 		}
 		return h
 	case firewall.ReasonTrackingExpired:
-		return e.expiredHint(st, p)
+		return e.expiredHint(st, p, fd)
 	case firewall.ReasonAllowanceExceeded:
 		if i := e.interfaceIndex(st.Where); i >= 0 && e.net.ifaces[i].table != nil {
 			f := &e.net.ifaces[i]
@@ -141,21 +141,20 @@ func (e *Engine) sgHint(st *Step, p *Packet) string {
 		e.groupsOf(st.Where), what, word, peer, st.Direction)
 }
 
-// expiredHint explains a drop after the flow's tracking entry expired.
-func (e *Engine) expiredHint(st *Step, p *Packet) string {
+// expiredHint explains a drop after the flow's tracking entry expired,
+// naming the idle timeouts in force at the drop.
+func (e *Engine) expiredHint(st *Step, p *Packet, fd *flowDrop) string {
 	idle := ""
-	if i := e.interfaceIndex(st.Where); i >= 0 {
-		if tm, err := e.timeoutsFor(i); err == nil {
-			switch p.Proto {
-			case packet.ProtoUDP:
-				idle = fmt.Sprintf(" (UDP idle timeout %s, stream timeout %s)", packet.FormatSeconds(tm.UDP), packet.FormatSeconds(tm.UDPStream))
-			case packet.ProtoTCP:
-				idle = fmt.Sprintf(" (TCP established idle timeout %s)", packet.FormatSeconds(tm.TCPEstablished))
-			case packet.ProtoICMP, packet.ProtoICMPv6:
-				idle = fmt.Sprintf(" (ICMP timeout %s)", packet.FormatSeconds(tm.ICMP))
-			default:
-				idle = fmt.Sprintf(" (timeout %s for protocols other than TCP, UDP and ICMP)", packet.FormatSeconds(tm.Other))
-			}
+	if tm := &fd.tm; fd.tmOK {
+		switch p.Proto {
+		case packet.ProtoUDP:
+			idle = fmt.Sprintf(" (UDP idle timeout %s, stream timeout %s)", packet.FormatSeconds(tm.UDP), packet.FormatSeconds(tm.UDPStream))
+		case packet.ProtoTCP:
+			idle = fmt.Sprintf(" (TCP established idle timeout %s)", packet.FormatSeconds(tm.TCPEstablished))
+		case packet.ProtoICMP, packet.ProtoICMPv6:
+			idle = fmt.Sprintf(" (ICMP timeout %s)", packet.FormatSeconds(tm.ICMP))
+		default:
+			idle = fmt.Sprintf(" (timeout %s for protocols other than TCP, UDP and ICMP)", packet.FormatSeconds(tm.Other))
 		}
 	}
 	return fmt.Sprintf("the %s tracking entry on %s expired at %s%s; the packet at %s matched no %s rule of %s",

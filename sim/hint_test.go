@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"time"
+
 	"strings"
 	"testing"
 
@@ -146,5 +148,23 @@ func TestHintQuotesTheRulesInForceAtTheDrop(t *testing.T) {
 	}
 	if h := r.Flows[0].Hint; !strings.Contains(h, "rule 140 allows tcp 32768-65535") {
 		t.Errorf("hint %q should quote rule 140 as it was at the drop", h)
+	}
+}
+
+// TestExpiredHintNamesTheTimeoutInForceAtTheDrop: a SetTracking after the
+// drop does not rewrite the timeout the explanation names (SPEC.md §2.4:
+// UdpTimeout is configurable, 30–60 s).
+func TestExpiredHintNamesTheTimeoutInForceAtTheDrop(t *testing.T) {
+	e := dnsWorld().engine(t, Options{})
+	if err := e.Schedule(sec(40), Change{Kind: SetTracking, Interface: "a", Tracking: firewall.TrackingSpec{UDP: 60 * time.Second}}); err != nil {
+		t.Fatal(err)
+	}
+	script(t, e, []step{
+		{0, "udp 10.0.1.10:40002 > 192.0.2.53:53", true, firewall.ReasonSGRule, "a", 0},
+		{32, "udp 192.0.2.53:53 > 10.0.1.10:40002", false, firewall.ReasonTrackingExpired, "a", 0},
+		{41, "udp 10.0.1.10:40003 > 192.0.2.53:53", true, firewall.ReasonSGRule, "a", 0},
+	})
+	if h := e.Result().Flows[0].Hint; !strings.Contains(h, "UDP idle timeout 30s") {
+		t.Errorf("hint %q should name the 30 s timeout in force at the drop, not the later 60 s", h)
 	}
 }

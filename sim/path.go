@@ -449,11 +449,17 @@ func (e *Engine) finish(q *Packet, fi int32, back, forwarded bool, cls uint8) Pa
 		e.stats.dropBy[dropKey{last.Filter, last.Reason}]++
 		if fl.drop < 0 {
 			fl.drop = int32(len(e.drops))
-			e.drops = append(e.drops, flowDrop{
+			fd := flowDrop{
 				drop:   Drop{Packet: int(fl.packets()), Frame: q.Frame, At: Timestamp(e.now), Back: back, Step: *last},
 				packet: *q,
 				rules:  e.rs,
-			})
+			}
+			if last.Reason == firewall.ReasonTrackingExpired {
+				if i := e.interfaceIndex(last.Where); i >= 0 && e.net.ifaces[i].table != nil {
+					fd.tm, fd.tmOK = e.net.ifaces[i].table.Config().Timeouts, true
+				}
+			}
+			e.drops = append(e.drops, fd)
 		}
 		if fl.packets() == 1 {
 			fl.flags |= flBlockedFirst
