@@ -1,10 +1,9 @@
 package sim
 
 import (
-	"time"
-
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ctsim/ctsim/conntrack"
 	"github.com/ctsim/ctsim/firewall"
