@@ -20,10 +20,11 @@
 //
 //  1. Traffic to or from an address AWS does not filter — the Route 53
 //     Resolver (169.254.169.253, fd00:ec2::253, the primary VPC CIDR's
-//     base+2 and each subnet's base+2), the instance metadata service
-//     (169.254.169.254, fd00:ec2::254) and Amazon Time Sync (169.254.169.123,
-//     fd00:ec2::123) — is forwarded with one step of reason not_filtered
-//     (SPEC.md §1.5).
+//     base+2 and each subnet's base+2), the VPC router (each IPv4 subnet's
+//     base+1: "reserved IP addresses used by the default VPC router"), the
+//     instance metadata service (169.254.169.254, fd00:ec2::254) and Amazon
+//     Time Sync (169.254.169.123, fd00:ec2::123) — is forwarded with one
+//     step of reason not_filtered (SPEC.md §1.5).
 //  2. An external packet addressed to an interface's public address is seen
 //     by the filters with the private address (the internet gateway's 1:1 NAT,
 //     SPEC.md §6); the rewrite is recorded as a "nat" step, first on the way

@@ -102,11 +102,18 @@ var linkLocalServices = []struct {
 // base2 returns the prefix's base address plus 2 (the Route 53 Resolver of
 // a VPC, reserved in every subnet; SPEC.md §1.5).
 func base2(p netip.Prefix) (netip.Addr, bool) {
+	a, ok := base1(p)
+	return a.Next(), ok
+}
+
+// base1 returns the prefix's base address plus 1 (the VPC router's address,
+// reserved in every IPv4 subnet; SPEC.md §1.5).
+func base1(p netip.Prefix) (netip.Addr, bool) {
 	a := p.Masked().Addr()
 	if !a.Is4() || p.Bits() > 30 {
 		return netip.Addr{}, false
 	}
-	return a.Next().Next(), true
+	return a.Next(), true
 }
 
 // buildNetwork indexes inv. It checks what the path needs and Compile does
@@ -147,6 +154,11 @@ func buildNetwork(inv *firewall.Inventory, auto map[string]bool) (network, error
 		n.subnets = append(n.subnets, subnet{id: s.ID, name: name})
 		if a, ok := base2(s.CIDR); ok {
 			n.notFiltered[keyOf(a)] = newService("route53-resolver", a)
+		}
+		// "reserved IP addresses used by the default VPC router" are not
+		// filtered either (SPEC.md §1.5): the subnet's base+1.
+		if a, ok := base1(s.CIDR); ok {
+			n.notFiltered[keyOf(a)] = newService("vpc-router", a)
 		}
 	}
 	names := make(map[string]bool, len(inv.Interfaces))

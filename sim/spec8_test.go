@@ -438,6 +438,10 @@ func TestSpec8_Case38_ServiceAddressesAreNotFiltered(t *testing.T) {
 		{3, "udp 10.0.1.10:40003 > 10.0.1.2:53", true, firewall.ReasonNotFiltered, "route53-resolver", 0},
 		{4, "udp 10.0.1.10:40004 > 169.254.169.253:53", true, firewall.ReasonNotFiltered, "route53-resolver", 0},
 		{5, "udp [2001:db8:0:1::10]:40005 > [fd00:ec2::253]:53", true, firewall.ReasonNotFiltered, "route53-resolver", 0},
+		// The VPC router's reserved address, each subnet's base+1 ("reserved
+		// IP addresses used by the default VPC router", SPEC.md §1.5).
+		{5.5, "udp 10.0.1.10:68 > 10.0.1.1:67", true, firewall.ReasonNotFiltered, "vpc-router", 0},
+		{5.6, "icmp 10.0.1.10 > 10.0.2.1 echo-request id=3", true, firewall.ReasonNotFiltered, "vpc-router", 0},
 		// Anything else is filtered: the custom NACL and the empty SG drop it.
 		{6, "udp 10.0.1.10:40006 > 192.0.2.53:53", false, firewall.ReasonSGNoRule, "a", 0},
 	})
