@@ -233,6 +233,7 @@ type fragKey struct {
 type fragState struct {
 	at        Time
 	forwarded bool
+	cls       uint8 // the first fragment's tracking class bits
 	flow      int32
 	step      Step
 }

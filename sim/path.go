@@ -31,10 +31,6 @@ func (e *Engine) process(p *Packet, namer int16, pre *flowHint) PacketOutcome {
 		e.push(Step{Where: "clock", Filter: FilterClock, Action: firewall.Allow, Note: lateNote})
 	}
 
-	if q.Fragment.IsFragment && q.Fragment.Offset > 0 {
-		return e.laterFragment(&q, namer)
-	}
-
 	// The internet gateway's 1:1 NAT: filters see private addresses
 	// (SPEC.md §6). Destination NAT comes first on the way in; source NAT
 	// is met last on the way out (SG egress → NACL out → IGW), so its
@@ -55,18 +51,30 @@ func (e *Engine) process(p *Packet, namer int16, pre *flowHint) PacketOutcome {
 		}
 	}
 
+	// A later fragment is matched to its first by the addresses the
+	// filters saw, after the NAT.
+	if q.Fragment.IsFragment && q.Fragment.Offset > 0 {
+		return e.laterFragment(&q, namer, srcNAT, srcPublic)
+	}
+
 	fi, back := e.flowFor(&q, namer, pre)
 	fl := &e.flows[fi]
 	forwarded, cls := e.walk(&q, fl, back, pre)
 	if srcNAT >= 0 && forwarded {
-		e.push(Step{Where: e.net.ifaces[srcNAT].name, Filter: FilterNAT, Direction: firewall.Egress, Action: firewall.Allow, Note: e.net.natNotes[keyOf(srcPublic)]})
+		e.pushSrcNAT(srcNAT, srcPublic)
 	}
 
 	if q.Fragment.IsFragment && q.Fragment.More {
 		e.frags[fragKey{src: keyOf(q.Src), dst: keyOf(q.Dst), id: q.Fragment.ID, proto: q.Proto}] =
-			fragState{at: e.now, forwarded: forwarded, flow: fi, step: *e.decisive()}
+			fragState{at: e.now, forwarded: forwarded, cls: cls, flow: fi, step: *e.decisive()}
 	}
 	return e.finish(&q, fi, back, forwarded, cls)
+}
+
+// pushSrcNAT records the internet gateway's source NAT of public address
+// pub, interface i's, as the last step of the way out.
+func (e *Engine) pushSrcNAT(i int32, pub netip.Addr) {
+	e.push(Step{Where: e.net.ifaces[i].name, Filter: FilterNAT, Direction: firewall.Egress, Action: firewall.Allow, Note: e.net.natNotes[keyOf(pub)]})
 }
 
 // walk runs the filters and reports whether q passed, with its tracking
@@ -385,8 +393,10 @@ func (e *Engine) decisive() *Step {
 // push appends a step to the trace buffer.
 func (e *Engine) push(s Step) { e.steps = append(e.steps, s) }
 
-// laterFragment gives a later IP fragment its first fragment's verdict.
-func (e *Engine) laterFragment(q *Packet, namer int16) PacketOutcome {
+// laterFragment gives a later IP fragment its first fragment's verdict and
+// tracking class, so the summary counts it as its first. srcNAT and pub are
+// the source NAT process found (srcNAT -1: none).
+func (e *Engine) laterFragment(q *Packet, namer int16, srcNAT int32, pub netip.Addr) PacketOutcome {
 	k := fragKey{src: keyOf(q.Src), dst: keyOf(q.Dst), id: q.Fragment.ID, proto: q.Proto}
 	fs, ok := e.frags[k]
 	if ok && e.now.Sub(fs.at) <= FragmentMemory {
@@ -398,13 +408,16 @@ func (e *Engine) laterFragment(q *Packet, namer int16) PacketOutcome {
 			st.Action = firewall.Deny
 		}
 		e.push(st)
+		if srcNAT >= 0 && fs.forwarded {
+			e.pushSrcNAT(srcNAT, pub)
+		}
 		fl := &e.flows[fs.flow]
 		init := &fl.key.a
 		if fl.flags&flInitIsA == 0 {
 			init = &fl.key.b
 		}
 		back := *init != keyOf(q.Src)
-		return e.finish(q, fs.flow, back, fs.forwarded, 0)
+		return e.finish(q, fs.flow, back, fs.forwarded, fs.cls)
 	}
 	e.push(Step{Where: "fragment", Filter: FilterFragment, Action: firewall.Deny, Reason: firewall.ReasonFragmentOrphan})
 	fi, back := e.flowFor(q, namer, nil)

@@ -386,6 +386,20 @@ func TestLaterFragmentsFollowTheFirst(t *testing.T) {
 	if r.Flows[0].PacketsOut != 2 {
 		t.Errorf("first flow has %d packets, want the first fragment and its follower", r.Flows[0].PacketsOut)
 	}
+	// The follower is counted as its first was: untracked (all-open TCP
+	// 80, SPEC.md §2.2), not as meeting no filter.
+	if fb := r.Summary.ForwardedBy; len(fb) != 1 || fb[0] != (Count{"untracked", 2}) {
+		t.Errorf("forwarded by %+v, want both fragments untracked", fb)
+	}
+	// Fragments to the public address are matched after the internet
+	// gateway's NAT (SPEC.md §6), not dropped as orphans.
+	pub := pkt(2, "tcp 198.51.100.7:5001 > 203.0.113.10:80 S")
+	pub.Fragment = packet.Fragment{ID: 45, More: true, IsFragment: true}
+	e.Step(&pub)
+	pubLater := Packet{At: sec(2.001), Src: ip("198.51.100.7"), Dst: ip("203.0.113.10"), Proto: packet.ProtoTCP, Fragment: packet.Fragment{ID: 45, Offset: 1480, IsFragment: true}}
+	if out := e.Step(&pubLater); !out.Forwarded || out.Decisive.Reason != firewall.ReasonFragment {
+		t.Errorf("later fragment to the public address: %s, want it to follow its first", traceString(out.Steps))
+	}
 }
 
 // TestNATGatewayHopMeetsItsSubnetACL: a private instance reaches the

@@ -168,9 +168,12 @@ type Summary struct {
 	// DroppedBy counts drops by "filter:reason" ("nacl:nacl_default_deny"),
 	// sorted by key.
 	DroppedBy []Count `json:"dropped_by,omitempty"`
-	// ForwardedBy counts forwarded packets by how the security groups
-	// passed them: "tracked", "untracked", "not_filtered", "no_filter"
-	// (met no SG step), sorted by key.
+	// ForwardedBy counts forwarded packets by the tracking class of the
+	// security group steps that passed them: "tracked" (a packet of a
+	// tracked connection, whether a rule admitted it and opened the entry
+	// or the entry let it through), "untracked", "not_filtered",
+	// "no_filter" (met no SG step), sorted by key. A later IP fragment
+	// counts as its first fragment did.
 	ForwardedBy []Count `json:"forwarded_by,omitempty"`
 	// Flows counts flows by verdict.
 	Flows        int `json:"flows"`
