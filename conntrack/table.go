@@ -64,8 +64,8 @@ type Config struct {
 // flow, the packet's direction relative to it, and what the entry knows.
 // The zero Match found nothing.
 type Match struct {
-	Found bool
-	Dir   Dir
+	Found bool   // a live entry exists for the packet's flow
+	Dir   Dir    // the packet's direction relative to the entry
 	Gen   uint16 // rule generation stamped at insert
 	// State is the entry's state when the Match was made: before the
 	// packet's own step for Lookup, after it for Insert and Advance.
@@ -102,8 +102,8 @@ type Expiry struct {
 	Tuple packet.Tuple // in the original direction
 	At    packet.Time  // lastSeen + timeout
 	State State        // the entry's state when it expired
-	Gen   uint16
-	Key   Key // tells apart flows whose tuples print alike (ICMP classes)
+	Gen   uint16       // the rule generation stamped at insert
+	Key   Key          // tells apart flows whose tuples print alike (ICMP classes)
 }
 
 // Table is one ENI's connection tracking table.
@@ -437,10 +437,10 @@ func (t *Table) Full(now packet.Time) bool {
 // EntryInfo describes one live entry, for reports and debugging.
 type EntryInfo struct {
 	Tuple     packet.Tuple // in the original direction
-	State     State
-	LastSeen  packet.Time
-	ExpiresAt packet.Time
-	Gen       uint16
+	State     State        // the TCP state (StateNone for other protocols)
+	LastSeen  packet.Time  // the time of the last packet, either direction
+	ExpiresAt packet.Time  // LastSeen + the timeout of the entry's state
+	Gen       uint16       // the rule generation stamped at insert
 }
 
 // String formats the entry as

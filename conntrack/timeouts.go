@@ -129,10 +129,10 @@ func TimeoutsFor(instanceType string) Timeouts {
 // non-positive timeout for a field AWS does not configure (then Max is 0
 // and AWSName is empty).
 type RangeError struct {
-	Field    string // the field's snake_case name: "udp_timeout"
-	Value    time.Duration
-	Min, Max time.Duration
-	AWSName  string // the AWS API member: "UdpTimeout"
+	Field    string        // the field's snake_case name: "udp_timeout"
+	Value    time.Duration // the rejected value
+	Min, Max time.Duration // AWS's range, inclusive; both 0 for a field AWS does not configure
+	AWSName  string        // the AWS API member: "UdpTimeout"
 }
 
 // Error formats the error as

@@ -16,10 +16,10 @@ import (
 // outside 0–65535"; the origin is left out when unknown. Match it with
 // errors.As on the error Compile returns.
 type Error struct {
-	Origin Origin
-	Object string
-	Field  string
-	Msg    string
+	Origin Origin // where the object was read; zero if unknown
+	Object string // the object in words: "sg-web ingress rule 3"
+	Field  string // the field in snake_case ("from_port"), or "" for the whole object
+	Msg    string // what is wrong, lowercase: "from_port 70000 is outside 0–65535"
 }
 
 // Error formats e as "origin: object: msg".

@@ -73,6 +73,7 @@ func ParseChangeKind(s string) (ChangeKind, bool) {
 // configuration. Only the fields its Kind names are read. The zero Change is
 // invalid.
 type Change struct {
+	// Kind says what the change does and which fields it reads.
 	Kind ChangeKind
 	// Group is the security group ID (AddSGRule, RemoveSGRule,
 	// ReplaceSGRule).
@@ -106,15 +107,18 @@ type Change struct {
 
 // AppliedChange records a change in a Result.
 type AppliedChange struct {
-	// At is the time the change was scheduled for; Effective the time it
-	// took effect (later for network ACL changes with a propagation delay).
-	At        Timestamp `json:"at"`
+	// At is the time the change was scheduled for.
+	At Timestamp `json:"at"`
+	// Effective is the time it took effect (later than At for network ACL
+	// changes with a propagation delay).
 	Effective Timestamp `json:"effective"`
-	Kind      string    `json:"kind"`
+	// Kind is the ChangeKind's token ("remove_sg_rule").
+	Kind string `json:"kind"`
 	// Description says what changed in words ("remove sg-web ingress rule
 	// sgr-1: tcp 22 from 203.0.113.1/32").
 	Description string `json:"description"`
-	Note        string `json:"note,omitempty"`
+	// Note is the Change's Note.
+	Note string `json:"note,omitempty"`
 	// Generation is the rule generation after the change.
 	Generation uint16 `json:"generation"`
 }

@@ -19,7 +19,8 @@ type Result struct {
 	// Packets holds one record per packet, in processing order; only with
 	// Options.Explain.
 	Packets []PacketRecord `json:"packets,omitempty"`
-	Summary Summary        `json:"summary"`
+	// Summary totals the run.
+	Summary Summary `json:"summary"`
 	// Interfaces are the VPC interfaces, sorted by name.
 	Interfaces []InterfaceStats `json:"interfaces"`
 	// Changes are the changes that took effect, in order.
@@ -52,6 +53,7 @@ const (
 // Flow is one connection or exchange: all packets of one 5-tuple in both
 // directions, as the filters see it (after public-address NAT).
 type Flow struct {
+	// ID is the flow's 1-based number in Result.Flows order.
 	ID int `json:"id"`
 	// Name is the flow's name from its source (FlowNamer), or "".
 	Name string `json:"name,omitempty"`
@@ -64,23 +66,35 @@ type Flow struct {
 	// external host's name, or the address of a host the inventory does not
 	// know.
 	Initiator string `json:"initiator"`
+	// Responder names the endpoint the first packet went to.
 	Responder string `json:"responder"`
-	Proto     string `json:"proto"`
+	// Proto is the protocol's name ("tcp", "udp", "icmp", "gre", …).
+	Proto string `json:"proto"`
 	// PacketsOut/BytesOut count packets seen from the initiator,
 	// PacketsBack/BytesBack from the responder (Length, IP header
 	// included).
-	PacketsOut    uint64    `json:"packets_out"`
-	PacketsBack   uint64    `json:"packets_back"`
-	BytesOut      uint64    `json:"bytes_out"`
-	BytesBack     uint64    `json:"bytes_back"`
-	ForwardedOut  uint64    `json:"forwarded_out"`
-	ForwardedBack uint64    `json:"forwarded_back"`
-	DroppedOut    uint64    `json:"dropped_out"`
-	DroppedBack   uint64    `json:"dropped_back"`
-	FirstSeen     Timestamp `json:"first_seen"`
-	LastSeen      Timestamp `json:"last_seen"`
+	PacketsOut uint64 `json:"packets_out"`
+	// PacketsBack counts packets seen from the responder.
+	PacketsBack uint64 `json:"packets_back"`
+	// BytesOut sums the lengths of the initiator's packets.
+	BytesOut uint64 `json:"bytes_out"`
+	// BytesBack sums the lengths of the responder's packets.
+	BytesBack uint64 `json:"bytes_back"`
+	// ForwardedOut counts the initiator's packets forwarded.
+	ForwardedOut uint64 `json:"forwarded_out"`
+	// ForwardedBack counts the responder's packets forwarded.
+	ForwardedBack uint64 `json:"forwarded_back"`
+	// DroppedOut counts the initiator's packets dropped.
+	DroppedOut uint64 `json:"dropped_out"`
+	// DroppedBack counts the responder's packets dropped.
+	DroppedBack uint64 `json:"dropped_back"`
+	// FirstSeen is the time of the flow's first packet.
+	FirstSeen Timestamp `json:"first_seen"`
+	// LastSeen is the time of the flow's last packet.
+	LastSeen Timestamp `json:"last_seen"`
 	// Tracked is one of the Tracking* classes.
-	Tracked string      `json:"tracked"`
+	Tracked string `json:"tracked"`
+	// Verdict is allowed, dropped or blocked (see FlowVerdict).
 	Verdict FlowVerdict `json:"verdict"`
 	// FirstDrop is the flow's first dropped packet, or nil.
 	FirstDrop *Drop `json:"first_drop,omitempty"`
@@ -93,8 +107,9 @@ type Drop struct {
 	// Packet is the 1-based index of the packet within its flow.
 	Packet int `json:"packet"`
 	// Frame is the capture frame number, 0 for synthetic packets.
-	Frame uint64    `json:"frame,omitempty"`
-	At    Timestamp `json:"at"`
+	Frame uint64 `json:"frame,omitempty"`
+	// At is when the packet was dropped.
+	At Timestamp `json:"at"`
 	// Back reports whether the packet came from the responder.
 	Back bool `json:"back"`
 	// Step is the step that dropped it.
@@ -120,10 +135,13 @@ type Step struct {
 	// steps) or the service name (not-filtered addresses).
 	Where string
 	// Filter is one of the Filter* names.
-	Filter    string
+	Filter string
+	// Direction is the filter's direction: ingress or egress.
 	Direction firewall.Direction
-	Action    firewall.Action
-	Reason    firewall.Reason
+	// Action is what the step did: allow (pass on) or deny (drop).
+	Action firewall.Action
+	// Reason is why, as a stable token with a plain-words Hint.
+	Reason firewall.Reason
 	// Rule is the rule that decided, if a rule did (zero otherwise).
 	Rule firewall.RuleRef
 	// ExpiredAt is when the conntrack entry expired (Reason
@@ -141,30 +159,39 @@ type Step struct {
 // PacketRecord is one packet's trace (Options.Explain).
 type PacketRecord struct {
 	// N is the 1-based index of the packet in the run.
-	N     uint64    `json:"n"`
-	Frame uint64    `json:"frame,omitempty"`
-	At    Timestamp `json:"at"`
+	N uint64 `json:"n"`
+	// Frame is the capture frame number, 0 for synthetic packets.
+	Frame uint64 `json:"frame,omitempty"`
+	// At is when the packet was processed.
+	At Timestamp `json:"at"`
 	// Flow is the Flow.ID the packet belongs to.
 	Flow int `json:"flow"`
 	// Packet is the packet as the filters saw it, tcpdump-style.
-	Packet    string `json:"packet"`
-	Length    uint32 `json:"length"`
-	Forwarded bool   `json:"forwarded"`
-	Steps     []Step `json:"steps"`
+	Packet string `json:"packet"`
+	// Length is the IP datagram length in bytes, header included.
+	Length uint32 `json:"length"`
+	// Forwarded reports whether the packet passed every step.
+	Forwarded bool `json:"forwarded"`
+	// Steps is the packet's trace, in the order it met them.
+	Steps []Step `json:"steps"`
 }
 
 // Count is a labelled counter.
 type Count struct {
-	Key   string `json:"key"`
+	// Key is the label ("nacl:nacl_default_deny", "tracked").
+	Key string `json:"key"`
+	// Count is how many.
 	Count uint64 `json:"count"`
 }
 
 // Summary totals a run. Read = Forwarded + Dropped.
 type Summary struct {
 	// Read counts packets given to the engine.
-	Read      uint64 `json:"read"`
+	Read uint64 `json:"read"`
+	// Forwarded counts packets that passed every step.
 	Forwarded uint64 `json:"forwarded"`
-	Dropped   uint64 `json:"dropped"`
+	// Dropped counts packets a step dropped.
+	Dropped uint64 `json:"dropped"`
 	// DroppedBy counts drops by "filter:reason" ("nacl:nacl_default_deny"),
 	// sorted by key.
 	DroppedBy []Count `json:"dropped_by,omitempty"`
@@ -176,9 +203,12 @@ type Summary struct {
 	// counts as its first fragment did.
 	ForwardedBy []Count `json:"forwarded_by,omitempty"`
 	// Flows counts flows by verdict.
-	Flows        int `json:"flows"`
+	Flows int `json:"flows"`
+	// FlowsAllowed counts flows with nothing dropped.
 	FlowsAllowed int `json:"flows_allowed"`
+	// FlowsDropped counts flows with some packets dropped, some forwarded.
 	FlowsDropped int `json:"flows_dropped"`
+	// FlowsBlocked counts flows with nothing forwarded.
 	FlowsBlocked int `json:"flows_blocked"`
 	// Expired counts conntrack entries that timed out, all interfaces.
 	Expired uint64 `json:"expired"`
@@ -193,30 +223,38 @@ type Summary struct {
 
 // InterfaceStats are one VPC interface's connection tracking counters.
 type InterfaceStats struct {
-	ID   string `json:"id"`
+	// ID is the interface's ID (its name if the inventory gives none).
+	ID string `json:"id"`
+	// Name is the interface's name.
 	Name string `json:"name"`
 	// Entries is the number of entries at the end; PeakEntries the most at
 	// any time.
-	Entries     int    `json:"entries"`
-	PeakEntries int    `json:"peak_entries"`
-	Inserted    uint64 `json:"inserted"`
-	Expired     uint64 `json:"expired"`
+	Entries int `json:"entries"`
+	// PeakEntries is the most entries held at any time.
+	PeakEntries int `json:"peak_entries"`
+	// Inserted counts entries created.
+	Inserted uint64 `json:"inserted"`
+	// Expired counts entries removed because they timed out.
+	Expired uint64 `json:"expired"`
 	// AllowanceExceeded is conntrack_allowance_exceeded: packets dropped
 	// because a new entry was needed and the table was full (SPEC.md §2.6).
 	AllowanceExceeded uint64 `json:"allowance_exceeded"`
 	// Allowance is the interface's allowance (0 = unlimited);
 	// AllowanceAvailable is conntrack_allowance_available at the end (-1
 	// when unlimited).
-	Allowance          int `json:"allowance"`
+	Allowance int `json:"allowance"`
+	// AllowanceAvailable is conntrack_allowance_available at the end, -1 when unlimited.
 	AllowanceAvailable int `json:"allowance_available"`
-	// Forwarded and Dropped count packets whose path met this interface's
-	// security groups, and of those the ones dropped there.
+	// Forwarded counts packets whose path met this interface's security
+	// groups and passed them.
 	Forwarded uint64 `json:"forwarded"`
-	Dropped   uint64 `json:"dropped"`
+	// Dropped counts packets this interface's security groups dropped.
+	Dropped uint64 `json:"dropped"`
 }
 
 // PacketOutcome is what Step did with one packet.
 type PacketOutcome struct {
+	// Forwarded reports whether the packet passed every step.
 	Forwarded bool
 	// Decisive is the step that dropped the packet, or the last step of a
 	// forwarded packet.
