@@ -360,3 +360,37 @@ func firstDiff(a, b string) string {
 	from := max(0, i-200)
 	return "want …" + a[from:min(len(a), i+200)] + "…\ngot …" + b[from:min(len(b), i+200)] + "…"
 }
+
+// FuzzAppendIndented checks appendIndented against json.Indent on what the
+// encoder writes: strings with quotes, backslashes, braces and commas,
+// nested and empty objects and arrays (the flows of -o json must be the
+// bytes of encoding the whole document; issue 3).
+func FuzzAppendIndented(f *testing.F) {
+	f.Add("plain", 1.5, true)
+	f.Add(`"{[,:]}\" \\ <&> é`, -2.0, false)
+	f.Add("", 0.0, false)
+	f.Fuzz(func(t *testing.T, s string, x float64, b bool) {
+		v := map[string]any{
+			"s": s, "x": x, "b": b, "empty": []int{}, "none": struct{}{},
+			"list":   []any{s, map[string]any{s: []string{s, s}}, []any{}, nil},
+			"nested": map[string]any{"k": map[string]any{}, s: x},
+		}
+		if x != x || x > 1e300 || x < -1e300 { // NaN and infinities do not encode
+			v["x"] = 0
+		}
+		var compact bytes.Buffer
+		enc := json.NewEncoder(&compact)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			t.Skip(err)
+		}
+		src := bytes.TrimSuffix(compact.Bytes(), []byte("\n"))
+		var want bytes.Buffer
+		if err := json.Indent(&want, src, "    ", "  "); err != nil {
+			t.Fatal(err)
+		}
+		if got := appendIndented(nil, src, "    ", "  "); !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("appendIndented:\n%s\njson.Indent:\n%s", got, want.Bytes())
+		}
+	})
+}
