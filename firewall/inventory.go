@@ -98,8 +98,10 @@ type Interface struct {
 }
 
 // TrackingSpec is an ENI's connection tracking configuration
-// (ConnectionTrackingSpecification, SPEC.md §2.4). A zero field means the
-// AWS default for the instance type.
+// (ConnectionTrackingSpecification, SPEC.md §2.4), plus the timeouts AWS
+// does not document, which the simulator lets a scenario set. A zero field
+// means the default: AWS's for the instance type, or Linux's where AWS
+// documents none (SPEC.md §5.1).
 type TrackingSpec struct {
 	// TCPEstablished is AWS TcpEstablishedTimeout (60–432000 s).
 	TCPEstablished time.Duration
@@ -113,6 +115,40 @@ type TrackingSpec struct {
 	// §5.1), and this field lets a scenario try another value (any
 	// positive duration).
 	ICMP time.Duration
+
+	// The per-state TCP timeouts below are NOT AWS settings: AWS does not
+	// document these; default = Linux's (SPEC.md §5.1). Each lets a
+	// scenario try another value (any positive duration); zero keeps the
+	// default.
+
+	// TCPSynSent is the idle timeout of SYN_SENT (and SYN_SENT2) entries;
+	// not an AWS setting: AWS does not document it; default = Linux's
+	// tcp_timeout_syn_sent, 120 s (SPEC.md §5.1).
+	TCPSynSent time.Duration
+	// TCPSynRecv is the idle timeout of SYN_RECV entries; not an AWS
+	// setting: AWS does not document it; default = Linux's
+	// tcp_timeout_syn_recv, 60 s (SPEC.md §5.1).
+	TCPSynRecv time.Duration
+	// TCPFinWait is the idle timeout of FIN_WAIT entries; not an AWS
+	// setting: AWS does not document it; default = Linux's
+	// tcp_timeout_fin_wait, 120 s (SPEC.md §5.1).
+	TCPFinWait time.Duration
+	// TCPCloseWait is the idle timeout of CLOSE_WAIT entries; not an AWS
+	// setting: AWS does not document it; default = Linux's
+	// tcp_timeout_close_wait, 60 s (SPEC.md §5.1).
+	TCPCloseWait time.Duration
+	// TCPLastAck is the idle timeout of LAST_ACK entries; not an AWS
+	// setting: AWS does not document it; default = Linux's
+	// tcp_timeout_last_ack, 30 s (SPEC.md §5.1).
+	TCPLastAck time.Duration
+	// TCPTimeWait is the idle timeout of TIME_WAIT entries; not an AWS
+	// setting: AWS does not document it; default = Linux's
+	// tcp_timeout_time_wait, 120 s (SPEC.md §5.1).
+	TCPTimeWait time.Duration
+	// TCPClose is the idle timeout of CLOSE entries (after a RST); not an
+	// AWS setting: AWS does not document it; default = Linux's
+	// tcp_timeout_close, 10 s (SPEC.md §5.1).
+	TCPClose time.Duration
 }
 
 // PrefixList is a managed prefix list. MaxEntries is what a reference to it

@@ -211,7 +211,7 @@ func (p *parser) change(n *yaml.Node) (parsedChange, error) {
 			return pc, err
 		}
 	case "set_tracking":
-		keys := append([]string{"host"}, conntrackKeys[:4]...)
+		keys := append([]string{"host"}, timeoutKeys...)
 		if pc.m, err = p.mapping(kn, kind, keys...); err != nil {
 			return pc, err
 		}

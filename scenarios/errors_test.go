@@ -78,6 +78,9 @@ func TestParseErrorsNamePositionAndWhatIsAllowed(t *testing.T) {
 		{"udp timeout below range", "vpc: {id: v, cidrs: [10.0.0.0/16]}\nsubnets: [{id: s, cidr: 10.0.1.0/24}]\nhosts:\n  - name: web\n    subnet: s\n    addresses: [10.0.1.10]\n    security_groups: []\n    conntrack: {udp_timeout: 20s}\n", `web.yaml:8:30: udp_timeout 20s is outside 30s–60s (AWS UdpTimeout)`},
 		{"udp stream timeout above range", "vpc: {id: v, cidrs: [10.0.0.0/16]}\nsubnets: [{id: s, cidr: 10.0.1.0/24}]\nhosts: [{name: web, subnet: s, addresses: [10.0.1.10], security_groups: [], conntrack: {udp_stream_timeout: 200}}]\n", `web.yaml:3:109: udp_stream_timeout 200s is outside 60s–180s (AWS UdpStreamTimeout)`},
 		{"icmp timeout not positive", "vpc: {id: v, cidrs: [10.0.0.0/16]}\nsubnets: [{id: s, cidr: 10.0.1.0/24}]\nhosts: [{name: web, subnet: s, addresses: [10.0.1.10], security_groups: [], conntrack: {icmp_timeout: 0s}}]\n", `web.yaml:3:103: icmp_timeout 0s must be positive`},
+		// the per-state TCP timeouts: not AWS settings, any positive duration (SPEC.md §5.1)
+		{"tcp time_wait timeout not positive", "vpc: {id: v, cidrs: [10.0.0.0/16]}\nsubnets: [{id: s, cidr: 10.0.1.0/24}]\nhosts: [{name: web, subnet: s, addresses: [10.0.1.10], security_groups: [], conntrack: {tcp_time_wait_timeout: 0s}}]\n", `web.yaml:3:112: tcp_time_wait_timeout 0s must be positive`},
+		{"tcp syn_sent timeout not a duration", "vpc: {id: v, cidrs: [10.0.0.0/16]}\nsubnets: [{id: s, cidr: 10.0.1.0/24}]\nhosts: [{name: web, subnet: s, addresses: [10.0.1.10], security_groups: [], conntrack: {tcp_syn_sent_timeout: soon}}]\n", `web.yaml:3:111: tcp_syn_sent_timeout: want a duration such as 30s, 5m or 432000 (seconds), got "soon"`},
 		{"tcp established timeout below range", "vpc: {id: v, cidrs: [10.0.0.0/16]}\nsubnets: [{id: s, cidr: 10.0.1.0/24}]\nhosts: [{name: web, subnet: s, addresses: [10.0.1.10], security_groups: [], conntrack: {tcp_established_timeout: 59s}}]\n", `web.yaml:3:114: tcp_established_timeout 59s is outside 60s–432000s (AWS TcpEstablishedTimeout)`},
 		// traffic
 		{"unknown client", base + "traffic: [{name: f, tcp: {client: nobody, server: web, dst_port: 80}}]\n", `web.yaml:5:35: client: "nobody" is neither a host nor an IP address; hosts: web`},
@@ -95,6 +98,8 @@ func TestParseErrorsNamePositionAndWhatIsAllowed(t *testing.T) {
 		{"remove unknown sg rule", base + "changes: [{at: 10s, remove_sg_rule: {group: sg-web, direction: ingress, rule_id: ssh}}]\n", `web.yaml:5:82: remove_sg_rule: sg-web has no ingress rule "ssh" at this time; its rules: sg-web-in-1`},
 		{"bad direction", base + "changes: [{at: 10s, remove_sg_rule: {group: sg-web, direction: in, rule_id: ssh}}]\n", `web.yaml:5:64: direction "in": want ingress or egress`},
 		{"set_tracking out of range", base + "changes: [{at: 10s, set_tracking: {host: web, udp_timeout: 61s}}]\n", `web.yaml:5:60: udp_timeout 61s is outside 30s–60s (AWS UdpTimeout)`},
+		{"set_tracking tcp fin_wait timeout not positive", base + "changes: [{at: 10s, set_tracking: {host: web, tcp_fin_wait_timeout: 0}}]\n", `web.yaml:5:69: tcp_fin_wait_timeout 0s must be positive`},
+		{"set_tracking unknown timeout", base + "changes: [{at: 10s, set_tracking: {host: web, tcp_syn_timeout: 5s}}]\n", `web.yaml:5:47: unknown key "tcp_syn_timeout" in set_tracking; allowed: host, tcp_established_timeout, udp_timeout, udp_stream_timeout, icmp_timeout, tcp_syn_sent_timeout, tcp_syn_recv_timeout, tcp_fin_wait_timeout, tcp_close_wait_timeout, tcp_last_ack_timeout, tcp_time_wait_timeout, tcp_close_timeout`},
 		{"remove nacl entry twice", "vpc: {id: v, cidrs: [10.0.0.0/16]}\nnetwork_acls: [{id: a, ingress: [{rule_number: 5, protocol: -1, cidr_block: 0.0.0.0/0, rule_action: allow}]}]\nhosts: [{name: x, external: true, addresses: [192.0.2.1]}]\nchanges:\n  - {at: 1s, remove_nacl_entry: {acl: a, direction: ingress, rule_number: 5}}\n  - {at: 2s, remove_nacl_entry: {acl: a, direction: ingress, rule_number: 5}}\n", `web.yaml:6:75: remove_nacl_entry: a ingress has no rule 5 at this time`},
 		// expectations
 		{"unknown flow in expectation", base + "expect: [{flow: nothing, verdict: allowed}]\n", `web.yaml:5:17: flow "nothing" is not defined in traffic; defined: (none)`},
@@ -240,4 +245,18 @@ func FuzzParserErrorAt(f *testing.F) {
 			t.Fatalf("position %d:%d outside the document (%d lines)", l, c, len(lines))
 		}
 	})
+}
+
+// TestNonAWSTimeoutErrorsUnwrapToConntrack checks that a non-positive
+// timeout AWS does not configure (SPEC.md §5.1) is conntrack's own
+// *RangeError too, without an AWS range or name.
+func TestNonAWSTimeoutErrorsUnwrapToConntrack(t *testing.T) {
+	for _, key := range []string{"icmp_timeout", "tcp_syn_sent_timeout", "tcp_syn_recv_timeout", "tcp_fin_wait_timeout",
+		"tcp_close_wait_timeout", "tcp_last_ack_timeout", "tcp_time_wait_timeout", "tcp_close_timeout"} {
+		_, err := Parse("web.yaml", []byte("hosts: [{name: w, subnet: s, addresses: [10.0.1.10], security_groups: [], conntrack: {"+key+": 0s}}]\n"))
+		var re *conntrack.RangeError
+		if !errors.As(err, &re) || re.Field != key || re.Max != 0 || re.AWSName != "" {
+			t.Errorf("%s: err = %v, want a *conntrack.RangeError without an AWS range", key, err)
+		}
+	}
 }

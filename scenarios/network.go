@@ -18,10 +18,14 @@ var (
 )
 
 var (
-	vpcKeys       = []string{"id", "name", "cidrs"}
-	subnetKeys    = []string{"id", "name", "cidr", "ipv6_cidr", "nacl"}
-	hostKeys      = []string{"name", "id", "subnet", "external", "addresses", "public_addresses", "security_groups", "os", "ports", "sequential_ports", "instance_type", "service", "conntrack"}
-	conntrackKeys = []string{"tcp_established_timeout", "udp_timeout", "udp_stream_timeout", "icmp_timeout", "allowance"}
+	vpcKeys    = []string{"id", "name", "cidrs"}
+	subnetKeys = []string{"id", "name", "cidr", "ipv6_cidr", "nacl"}
+	hostKeys   = []string{"name", "id", "subnet", "external", "addresses", "public_addresses", "security_groups", "os", "ports", "sequential_ports", "instance_type", "service", "conntrack"}
+	// timeoutKeys are the conntrack timeouts a host's conntrack mapping
+	// and a set_tracking change accept: AWS's three (timeoutRanges), then
+	// the simulator's own (otherTimeouts).
+	timeoutKeys   = timeoutKeyList()
+	conntrackKeys = append(timeoutKeys[:len(timeoutKeys):len(timeoutKeys)], "allowance")
 	prefixKeys    = []string{"id", "name", "max_entries", "cidrs"}
 )
 
@@ -178,8 +182,38 @@ var timeoutRanges = []timeoutRange{
 	{"udp_stream_timeout", "UdpStreamTimeout", 60 * time.Second, 180 * time.Second},
 }
 
+// otherTimeouts are the timeouts AWS does not document and offers no
+// setting for; the simulator assumes Linux's defaults (SPEC.md §5.1) and
+// accepts any positive duration. field points at the key's TrackingSpec
+// field.
+var otherTimeouts = []struct {
+	key   string
+	field func(*firewall.TrackingSpec) *time.Duration
+}{
+	{"icmp_timeout", func(t *firewall.TrackingSpec) *time.Duration { return &t.ICMP }},
+	{"tcp_syn_sent_timeout", func(t *firewall.TrackingSpec) *time.Duration { return &t.TCPSynSent }},
+	{"tcp_syn_recv_timeout", func(t *firewall.TrackingSpec) *time.Duration { return &t.TCPSynRecv }},
+	{"tcp_fin_wait_timeout", func(t *firewall.TrackingSpec) *time.Duration { return &t.TCPFinWait }},
+	{"tcp_close_wait_timeout", func(t *firewall.TrackingSpec) *time.Duration { return &t.TCPCloseWait }},
+	{"tcp_last_ack_timeout", func(t *firewall.TrackingSpec) *time.Duration { return &t.TCPLastAck }},
+	{"tcp_time_wait_timeout", func(t *firewall.TrackingSpec) *time.Duration { return &t.TCPTimeWait }},
+	{"tcp_close_timeout", func(t *firewall.TrackingSpec) *time.Duration { return &t.TCPClose }},
+}
+
+// timeoutKeyList returns the keys of timeoutRanges, then of otherTimeouts.
+func timeoutKeyList() []string {
+	keys := make([]string, 0, len(timeoutRanges)+len(otherTimeouts))
+	for _, r := range timeoutRanges {
+		keys = append(keys, r.key)
+	}
+	for _, o := range otherTimeouts {
+		keys = append(keys, o.key)
+	}
+	return keys
+}
+
 // tracking parses a host's conntrack mapping: the three AWS timeouts,
-// each inside AWS's range, the ICMP timeout and the allowance.
+// each inside AWS's range, the simulator's own timeouts and the allowance.
 func (d *decoder) tracking(n *yaml.Node, host string) (firewall.TrackingSpec, int, error) {
 	var t firewall.TrackingSpec
 	m, err := d.mapping(n, "conntrack of "+host, conntrackKeys...)
@@ -201,8 +235,9 @@ func (d *decoder) tracking(n *yaml.Node, host string) (firewall.TrackingSpec, in
 }
 
 // timeouts reads the three AWS-configurable timeouts of m, each inside
-// AWS's range (SPEC.md §2.4), and the simulator's own icmp_timeout (not an
-// AWS setting: any positive duration; default 30 s, SPEC.md §5.1).
+// AWS's range (SPEC.md §2.4), and the simulator's own (otherTimeouts: ICMP
+// and the per-state TCP timeouts, not AWS settings: any positive duration;
+// default Linux's, SPEC.md §5.1).
 func (d *decoder) timeouts(m *mapping) (firewall.TrackingSpec, error) {
 	var t firewall.TrackingSpec
 	for i, r := range timeoutRanges {
@@ -229,15 +264,19 @@ func (d *decoder) timeouts(m *mapping) (firewall.TrackingSpec, error) {
 			t.UDPStream = dur
 		}
 	}
-	if v := m.get("icmp_timeout"); v != nil {
-		dur, err := d.duration(v, "icmp_timeout")
+	for _, o := range otherTimeouts {
+		v := m.get(o.key)
+		if v == nil {
+			continue
+		}
+		dur, err := d.duration(v, o.key)
 		if err != nil {
 			return t, err
 		}
 		if dur <= 0 {
-			return t, d.wrapAt(v, &conntrack.RangeError{Field: "icmp_timeout", Value: dur})
+			return t, d.wrapAt(v, &conntrack.RangeError{Field: o.key, Value: dur})
 		}
-		t.ICMP = dur
+		*o.field(&t) = dur
 	}
 	return t, nil
 }

@@ -337,3 +337,46 @@ expect:
 		t.Errorf("counter %+v", e[2])
 	}
 }
+
+// TestTCPStateTimeoutsParse checks the per-state TCP timeouts AWS does not
+// document (SPEC.md §5.1: Linux's defaults, configurable here) in a host's
+// conntrack mapping and in set_tracking; a key left out stays zero (the
+// default).
+func TestTCPStateTimeoutsParse(t *testing.T) {
+	s := mustParse(t, `vpc: {id: v, cidrs: [10.0.0.0/16]}
+subnets: [{id: s, cidr: 10.0.1.0/24}]
+hosts:
+  - name: web
+    subnet: s
+    addresses: [10.0.1.10]
+    security_groups: []
+    conntrack:
+      tcp_syn_sent_timeout: 1s
+      tcp_syn_recv_timeout: 2
+      tcp_fin_wait_timeout: 3s
+      tcp_close_wait_timeout: 4s
+      tcp_last_ack_timeout: 5s
+      tcp_time_wait_timeout: 1m
+      tcp_close_timeout: 500ms
+  - {name: db, subnet: s, addresses: [10.0.1.20], security_groups: [], conntrack: {tcp_time_wait_timeout: 7s}}
+changes:
+  - {at: 10s, set_tracking: {host: web, tcp_fin_wait_timeout: 9s, tcp_close_timeout: 2s}}
+`)
+	want := firewall.TrackingSpec{
+		TCPSynSent: time.Second, TCPSynRecv: 2 * time.Second, TCPFinWait: 3 * time.Second,
+		TCPCloseWait: 4 * time.Second, TCPLastAck: 5 * time.Second, TCPTimeWait: time.Minute,
+		TCPClose: 500 * time.Millisecond,
+	}
+	if got := s.Inventory.Interfaces[0].Tracking; got != want {
+		t.Errorf("web tracking %+v, want %+v", got, want)
+	}
+	if got, want := s.Inventory.Interfaces[1].Tracking, (firewall.TrackingSpec{TCPTimeWait: 7 * time.Second}); got != want {
+		t.Errorf("db tracking %+v, want %+v", got, want)
+	}
+	if got, want := s.Changes[0].Change.Tracking, (firewall.TrackingSpec{TCPFinWait: 9 * time.Second, TCPClose: 2 * time.Second}); got != want {
+		t.Errorf("set_tracking %+v, want %+v", got, want)
+	}
+	if _, err := s.Run(RunOptions{}); err != nil {
+		t.Errorf("run: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/ctsim/ctsim/firewall"
 	"github.com/ctsim/ctsim/sim/packet"
@@ -33,7 +34,8 @@ const (
 	// AssociateNACL associates network ACL ACL with subnet Subnet.
 	AssociateNACL
 	// SetTracking sets interface Interface's connection tracking timeouts
-	// (zero fields: the AWS default for its instance type). Existing
+	// (zero fields: the AWS default for its instance type, or Linux's for
+	// the timeouts AWS does not document, SPEC.md §5.1). Existing
 	// entries use the new timeouts from then on.
 	SetTracking
 	numChangeKinds
@@ -225,8 +227,24 @@ func (e *Engine) edit(c *Change) (string, error) {
 		}
 		desc := fmt.Sprintf("set %s tracking: tcp established %s, udp %s, udp stream %s",
 			e.net.ifaces[fi].name, packet.FormatSeconds(tm.TCPEstablished), packet.FormatSeconds(tm.UDP), packet.FormatSeconds(tm.UDPStream))
-		if c.Tracking.ICMP != 0 {
-			desc += ", icmp " + packet.FormatSeconds(tm.ICMP)
+		// The non-AWS timeouts (SPEC.md §5.1) are named only when the
+		// change sets them.
+		for _, o := range []struct {
+			name   string
+			set, v time.Duration
+		}{
+			{"icmp", c.Tracking.ICMP, tm.ICMP},
+			{"tcp syn_sent", c.Tracking.TCPSynSent, tm.TCPSynSent},
+			{"tcp syn_recv", c.Tracking.TCPSynRecv, tm.TCPSynRecv},
+			{"tcp fin_wait", c.Tracking.TCPFinWait, tm.TCPFinWait},
+			{"tcp close_wait", c.Tracking.TCPCloseWait, tm.TCPCloseWait},
+			{"tcp last_ack", c.Tracking.TCPLastAck, tm.TCPLastAck},
+			{"tcp time_wait", c.Tracking.TCPTimeWait, tm.TCPTimeWait},
+			{"tcp close", c.Tracking.TCPClose, tm.TCPClose},
+		} {
+			if o.set != 0 {
+				desc += ", " + o.name + " " + packet.FormatSeconds(o.v)
+			}
 		}
 		return desc, nil
 	}

@@ -184,7 +184,8 @@ func (e *Engine) interfaceIndex(key string) int {
 
 // timeoutsFor returns interface i's timeouts: the defaults for its instance
 // type overlaid with its Tracking specification (the three AWS timeouts
-// and the non-AWS ICMP timeout), validated.
+// and the non-AWS ICMP and per-state TCP timeouts, SPEC.md §5.1),
+// validated.
 func (e *Engine) timeoutsFor(i int) (conntrack.Timeouts, error) {
 	in := &e.inv.Interfaces[i]
 	tm := conntrack.TimeoutsFor(in.InstanceType)
@@ -200,8 +201,22 @@ func (e *Engine) timeoutsFor(i int) (conntrack.Timeouts, error) {
 	if in.Tracking.UDPStream != 0 {
 		tm.UDPStream = in.Tracking.UDPStream
 	}
-	if in.Tracking.ICMP != 0 {
-		tm.ICMP = in.Tracking.ICMP
+	for _, o := range []struct {
+		dst *time.Duration
+		v   time.Duration
+	}{
+		{&tm.ICMP, in.Tracking.ICMP},
+		{&tm.TCPSynSent, in.Tracking.TCPSynSent},
+		{&tm.TCPSynRecv, in.Tracking.TCPSynRecv},
+		{&tm.TCPFinWait, in.Tracking.TCPFinWait},
+		{&tm.TCPCloseWait, in.Tracking.TCPCloseWait},
+		{&tm.TCPLastAck, in.Tracking.TCPLastAck},
+		{&tm.TCPTimeWait, in.Tracking.TCPTimeWait},
+		{&tm.TCPClose, in.Tracking.TCPClose},
+	} {
+		if o.v != 0 {
+			*o.dst = o.v
+		}
 	}
 	if err := tm.Validate(); err != nil {
 		return tm, fmt.Errorf("%sinterface %s: %w", prefix(in.Origin), e.net.ifaces[i].name, err)
