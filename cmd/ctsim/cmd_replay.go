@@ -344,40 +344,17 @@ func replayLoop(rd *pcap.Reader, eng *sim.Engine, dw *droppedWriter, prog *progr
 	return readErr, firstLink, nil
 }
 
-// replaySource is the capture as the engine's source in replayRun: it
-// keeps the reader's own error (the engine wraps it) and draws the
-// progress line. It allocates nothing per packet.
-type replaySource struct {
-	rd   *pcap.Reader
-	prog *progress
-	n    uint64
-	err  error
-}
-
-func (s *replaySource) Next(p *packet.Packet) (bool, error) {
-	ok, err := s.rd.Next(p)
-	if !ok {
-		s.err = err
-		return false, err
-	}
-	if s.prog != nil {
-		s.n++
-		if s.n&0xfff == 0 {
-			s.prog.tick(s.rd)
-		}
-	}
-	return true, nil
-}
-
 // replayRun hands the capture to the engine as a source (Engine.Run, which
-// reads ahead of the packet it processes). It returns the result, the
-// capture error that ended the reading early (nil after a clean end) and
-// any other error; an error applying a change is left in eng.Err.
+// reads ahead of the packet it processes), read and decoded on a second
+// goroutine (capturePipe). It returns the result, the capture error that
+// ended the reading early (nil after a clean end) and any other error; an
+// error applying a change is left in eng.Err.
 func replayRun(rd *pcap.Reader, eng *sim.Engine, prog *progress) (res *sim.Result, readErr error, err error) {
-	src := &replaySource{rd: rd, prog: prog}
+	src := startCapturePipe(rd, prog)
 	eng.AddSource(src)
 	// Run's error joins the source's (kept in src.err) and eng.Err.
 	res, _ = eng.Run(packet.Never)
+	src.stop()
 	if src.err != nil && !errors.As(src.err, new(*pcap.CaptureError)) {
 		return nil, nil, src.err
 	}
