@@ -170,11 +170,14 @@ func benchInventory(tb testing.TB, flows, clients, servers int) firewall.Invento
 // a new engine (sim.New) and its Result, so both are in the time. With
 // -short, 200 k packets.
 //
-// Two ways to drive the engine: "step" is `ctsim replay`'s loop
-// (replayLoop: Reader.Next, then Engine.Step per packet, which lets it
-// write dropped packets out); "run" hands the reader to the engine as a
+// Three ways to drive the engine: "step" is `ctsim replay --write-dropped`'s
+// loop (replayLoop: Reader.Next, then Engine.Step per packet, which lets
+// it write dropped packets out); "run" hands the reader to the engine as a
 // source (Engine.AddSource, Engine.Run), which reads ahead and prefetches
-// the lookups of the next packets (sim/ahead.go).
+// the lookups of the next packets (sim/ahead.go); "pipe" is `ctsim
+// replay`'s path otherwise (replayRun): "run" with the capture read and
+// decoded on a second goroutine (capturePipe), which only gains with
+// -cpu 2 or more.
 //
 // Two address plans: "hosts" is gencap's default (64 client and 16 server
 // addresses per family on ENIs of 8 addresses, many flows each), "perflow"
@@ -209,14 +212,14 @@ func BenchmarkReplay(b *testing.B) {
 			}
 			f.Close()
 			inv := benchInventory(b, flows, pl.clients, pl.servers)
-			for _, mode := range []string{"step", "run"} {
-				b.Run(mode, func(b *testing.B) { benchReplay(b, path, inv, n, mode == "run") })
+			for _, mode := range []string{"step", "run", "pipe"} {
+				b.Run(mode, func(b *testing.B) { benchReplay(b, path, inv, n, mode) })
 			}
 		})
 	}
 }
 
-func benchReplay(b *testing.B, path string, inv firewall.Inventory, n int, viaRun bool) {
+func benchReplay(b *testing.B, path string, inv firewall.Inventory, n int, mode string) {
 	var res *sim.Result
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
@@ -230,13 +233,20 @@ func benchReplay(b *testing.B, path string, inv firewall.Inventory, n int, viaRu
 		if err != nil {
 			b.Fatal(err)
 		}
-		if viaRun {
+		switch mode {
+		case "run":
 			eng.AddSource(rd)
 			res, err = eng.Run(packet.Never)
 			if err != nil {
 				b.Fatal(err)
 			}
-		} else {
+		case "pipe":
+			var readErr error
+			res, readErr, err = replayRun(rd, eng, nil)
+			if err != nil || readErr != nil || eng.Err() != nil {
+				b.Fatal(err, readErr, eng.Err())
+			}
+		default:
 			readErr, _, err := replayLoop(rd, eng, nil, nil)
 			if err != nil || readErr != nil {
 				b.Fatal(err, readErr)
