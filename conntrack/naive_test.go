@@ -72,7 +72,7 @@ func naiveKey(t packet.Tuple) string {
 func (n *naiveTable) timeout(e *naiveEntry) time.Duration {
 	switch e.orig.Proto {
 	case packet.ProtoTCP:
-		return n.tm.forState(e.state)
+		return n.tm.ForState(e.state)
 	case packet.ProtoUDP:
 		if e.stream {
 			return n.tm.UDPStream
@@ -101,27 +101,27 @@ func (n *naiveTable) state(e *naiveEntry) State {
 }
 
 // get returns the live entry of tuple tu and the direction, or the expiry
-// time of a dead one (which it deletes).
-func (n *naiveTable) get(tu packet.Tuple, now packet.Time) (e *naiveEntry, dir Dir, expiredAt packet.Time, expired bool) {
+// time and last state of a dead one (which it deletes).
+func (n *naiveTable) get(tu packet.Tuple, now packet.Time) (e *naiveEntry, dir Dir, gone Match) {
 	k := naiveKey(tu)
 	e = n.m[k]
 	if e == nil {
-		return nil, 0, 0, false
+		return nil, 0, Match{}
 	}
 	if at := n.expiry(e); now >= at {
 		delete(n.m, k)
-		return nil, 0, at, true
+		return nil, 0, Match{Expired: true, ExpiredAt: at, State: n.state(e)}
 	}
 	if tu.Src == e.orig.Src && tu.SrcPort == e.orig.SrcPort {
-		return e, Original, 0, false
+		return e, Original, Match{}
 	}
-	return e, Reply, 0, false
+	return e, Reply, Match{}
 }
 
 func (n *naiveTable) lookup(p *packet.Packet, now packet.Time) Match {
-	e, dir, at, expired := n.get(naiveTuple(p), now)
+	e, dir, gone := n.get(naiveTuple(p), now)
 	if e == nil {
-		return Match{Expired: expired, ExpiredAt: at}
+		return gone
 	}
 	return Match{Found: true, Dir: dir, Gen: e.gen, State: n.state(e)}
 }
@@ -155,7 +155,7 @@ func (n *naiveTable) update(p *packet.Packet, now packet.Time) {
 	if p.IsICMPError() {
 		return
 	}
-	if e, dir, _, _ := n.get(naiveTuple(p), now); e != nil {
+	if e, dir, _ := n.get(naiveTuple(p), now); e != nil {
 		n.step(e, dir, p, now)
 	}
 }
@@ -165,12 +165,12 @@ func (n *naiveTable) insert(p *packet.Packet, now packet.Time, gen uint16) (Matc
 		return Match{Refused: true}, true
 	}
 	tu := naiveTuple(p)
-	e, dir, at, expired := n.get(tu, now)
+	e, dir, gone := n.get(tu, now)
 	if e != nil {
 		n.step(e, dir, p, now)
 		return Match{Found: true, Dir: dir, Gen: e.gen, State: n.state(e)}, true
 	}
-	m := Match{Expired: expired, ExpiredAt: at}
+	m := Match{Expired: gone.Expired, ExpiredAt: gone.ExpiredAt}
 	st := StateNone
 	if p.Proto == packet.ProtoTCP {
 		var ok bool

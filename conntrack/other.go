@@ -48,7 +48,7 @@ func classOf(proto uint8) flowClass {
 func (tm *Timeouts) timeout(e *entry) time.Duration {
 	switch classOf(e.key.proto) {
 	case classTCP:
-		return tm.forState(e.state)
+		return tm.ForState(e.state)
 	case classUDP:
 		if e.flags&flagStream != 0 {
 			return tm.UDPStream

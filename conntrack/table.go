@@ -68,7 +68,8 @@ type Match struct {
 	Dir   Dir    // the packet's direction relative to the entry
 	Gen   uint16 // rule generation stamped at insert
 	// State is the entry's state when the Match was made: before the
-	// packet's own step for Lookup, after it for Insert and Advance.
+	// packet's own step for Lookup, after it for Insert and Advance; for
+	// an Expired match, the state the entry expired in.
 	State State
 	// Expired reports that an entry existed but had expired at the lookup
 	// time; it has been removed (and counted in Stats.Expired).
@@ -210,8 +211,9 @@ func (t *Table) lookupKey(k *Key, srcIsA bool, now packet.Time) Match {
 	}
 	e := &t.slots[i]
 	if at := deadline(e.lastSeen, t.tm.timeout(e)); now >= at {
+		st := stateOf(e)
 		t.expire(i)
-		return Match{Expired: true, ExpiredAt: at}
+		return Match{Expired: true, ExpiredAt: at, State: st}
 	}
 	return Match{Found: true, Dir: dirOf(e, srcIsA), Gen: e.gen, State: stateOf(e), slot: int32(i), moves: t.moves}
 }
@@ -256,8 +258,9 @@ func (t *Table) Advance(m Match, p *packet.Packet, now packet.Time) Match {
 	}
 	e := &t.slots[i]
 	if at := deadline(e.lastSeen, t.tm.timeout(e)); now >= at {
+		st := stateOf(e)
 		t.expire(i)
-		return Match{Expired: true, ExpiredAt: at}
+		return Match{Expired: true, ExpiredAt: at, State: st}
 	}
 	t.advance(e, dir, p, now)
 	return Match{Found: true, Dir: dir, Gen: e.gen, State: stateOf(e), slot: int32(i), moves: t.moves}

@@ -191,8 +191,8 @@ func TestTCPStateTimeoutEdges(t *testing.T) {
 		{StateTimeWait, []string{c2s("S"), s2c("S."), c2s("."), c2s("F."), s2c("F."), c2s(".")}, 120},
 		{StateClose, []string{c2s("S"), s2c("S."), c2s("."), s2c("R")}, 10},
 	}
-	if d.forState(StateEstablished) != sec(432000) {
-		t.Fatal("forState(ESTABLISHED) is not the established timeout")
+	if d.ForState(StateEstablished) != sec(432000) {
+		t.Fatal("ForState(ESTABLISHED) is not the established timeout")
 	}
 	for _, tc := range tests {
 		for _, delta := range []packet.Time{-1, 0, 1} {

@@ -185,8 +185,9 @@ func (t Timeouts) Validate() error {
 	return nil
 }
 
-// forState returns the idle timeout of a TCP state.
-func (t *Timeouts) forState(s State) time.Duration {
+// ForState returns the idle timeout of a TCP state (for reports: an
+// expired Match names the state its entry was in).
+func (t *Timeouts) ForState(s State) time.Duration {
 	switch s {
 	case StateSynSent, StateSynSent2:
 		return t.TCPSynSent

@@ -129,6 +129,9 @@ type flowState struct {
 	// expiredAt[side] is when the conntrack entry of this flow on the
 	// initiator's (0) or responder's (1) interface was swept, or 0.
 	expiredAt [2]Time
+	// expiredState[side] is the state that entry expired in (TCP
+	// TIME_WAIT, say), so the hint can name the timeout that applied.
+	expiredState [2]conntrack.State
 }
 
 // tuple returns the flow's tuple from initiator to responder.
@@ -156,6 +159,8 @@ type flowDrop struct {
 	// the explanation); ok reports whether they were recorded.
 	tm   conntrack.Timeouts
 	tmOK bool
+	// state is the state the expired entry was in.
+	state conntrack.State
 }
 
 // flowTable indexes Engine.flows by key: open addressing with linear

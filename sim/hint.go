@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"github.com/ctsim/ctsim/conntrack"
 	"strconv"
 	"strings"
 
@@ -150,7 +151,11 @@ func (e *Engine) expiredHint(st *Step, p *Packet, fd *flowDrop) string {
 		case packet.ProtoUDP:
 			idle = fmt.Sprintf(" (UDP idle timeout %s, stream timeout %s)", packet.FormatSeconds(tm.UDP), packet.FormatSeconds(tm.UDPStream))
 		case packet.ProtoTCP:
-			idle = fmt.Sprintf(" (TCP established idle timeout %s)", packet.FormatSeconds(tm.TCPEstablished))
+			state := fd.state
+			if state == conntrack.StateNone {
+				state = conntrack.StateEstablished
+			}
+			idle = fmt.Sprintf(" (TCP %s idle timeout %s)", tcpStateWords(state), packet.FormatSeconds(tm.ForState(state)))
 		case packet.ProtoICMP, packet.ProtoICMPv6:
 			idle = fmt.Sprintf(" (ICMP timeout %s)", packet.FormatSeconds(tm.ICMP))
 		default:
@@ -255,4 +260,13 @@ func describeNACLEntry(n *firewall.NACLEntry) string {
 	}
 	b.WriteString(n.CIDR.String())
 	return b.String()
+}
+
+// tcpStateWords names a TCP state for a hint: "established", or the
+// conntrack state name for the closing and opening states ("TIME_WAIT").
+func tcpStateWords(s conntrack.State) string {
+	if s == conntrack.StateEstablished {
+		return "established"
+	}
+	return s.String()
 }

@@ -290,7 +290,7 @@ func (e *Engine) sgDecide(f *iface, dir firewall.Direction, q *Packet, fl *flowS
 		return true, clsTracked
 	}
 	if m.Expired {
-		fl.expiredAt[side] = m.ExpiredAt
+		fl.expiredAt[side], fl.expiredState[side] = m.ExpiredAt, m.State
 	}
 	v := f.sg.Eval(q, dir)
 	if !v.Allowed() {
@@ -470,6 +470,11 @@ func (e *Engine) finish(q *Packet, fi int32, back, forwarded bool, cls uint8) Pa
 			if last.Reason == firewall.ReasonTrackingExpired {
 				if i := e.interfaceIndex(last.Where); i >= 0 && e.net.ifaces[i].table != nil {
 					fd.tm, fd.tmOK = e.net.ifaces[i].table.Config().Timeouts, true
+					side := 0
+					if fl.ends[1] == int32(i) {
+						side = 1
+					}
+					fd.state = fl.expiredState[side]
 				}
 			}
 			e.drops = append(e.drops, fd)

@@ -68,7 +68,7 @@ func (e *Engine) noteExpiry(fi int32, x conntrack.Expiry) {
 	if fl.ends[1] == fi {
 		side = 1
 	}
-	fl.expiredAt[side] = x.At
+	fl.expiredAt[side], fl.expiredState[side] = x.At, x.State
 }
 
 // Result returns the result so far. It allocates; call it once at the end.

@@ -52,21 +52,22 @@ func TestPerStateTCPTimeoutsAreConfigurable(t *testing.T) {
 		set   *firewall.TrackingSpec
 		close []step
 		then  []step
+		hint  string // in the flow's hint when the case ends in a drop
 	}{
 		{"fin_wait default 120s (Linux)", firewall.TrackingSpec{}, nil,
-			[]step{fullClose[0]}, []step{late(100)}},
+			[]step{fullClose[0]}, []step{late(100)}, ""},
 		{"fin_wait 5s keeps the half-closed entry 5s", firewall.TrackingSpec{TCPFinWait: 5 * time.Second}, nil,
-			[]step{fullClose[0]}, []step{late(5.5)}},
+			[]step{fullClose[0]}, []step{late(5.5)}, ""},
 		{"fin_wait 5s expires the half-closed entry", firewall.TrackingSpec{TCPFinWait: 5 * time.Second}, nil,
-			[]step{fullClose[0]}, []step{expired(6.5)}},
+			[]step{fullClose[0]}, []step{expired(6.5)}, "(TCP FIN_WAIT idle timeout 5s)"},
 		{"time_wait default 120s (Linux)", firewall.TrackingSpec{}, nil,
-			fullClose, []step{late(100)}},
+			fullClose, []step{late(100)}, ""},
 		{"time_wait 3s expires the closed entry", firewall.TrackingSpec{TCPTimeWait: 3 * time.Second}, nil,
-			fullClose, []step{late(4), expired(7.5)}},
+			fullClose, []step{late(4), expired(7.5)}, "(TCP TIME_WAIT idle timeout 3s)"},
 		{"time_wait 3s by set_tracking at 2s", firewall.TrackingSpec{}, &firewall.TrackingSpec{TCPTimeWait: 3 * time.Second},
-			fullClose, []step{late(4), expired(7.5)}},
+			fullClose, []step{late(4), expired(7.5)}, ""},
 		{"an unset time_wait returns to the default", firewall.TrackingSpec{TCPTimeWait: 3 * time.Second}, &firewall.TrackingSpec{},
-			fullClose, []step{late(100)}},
+			fullClose, []step{late(100)}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := closeWorld().edit(func(in *firewall.Interface) { in.Tracking = tc.spec }).engine(t, Options{})
@@ -77,6 +78,12 @@ func TestPerStateTCPTimeoutsAreConfigurable(t *testing.T) {
 			}
 			steps := append(append(append([]step{}, openSteps...), tc.close...), tc.then...)
 			script(t, e, steps)
+			// The hint names the timeout of the state the entry expired in.
+			if tc.hint != "" {
+				if fl := e.Result().Flows; len(fl) != 1 || !strings.Contains(fl[0].Hint, tc.hint) {
+					t.Errorf("flows %+v: want one whose hint has %q", fl, tc.hint)
+				}
+			}
 		})
 	}
 }
