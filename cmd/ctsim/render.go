@@ -13,6 +13,8 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/ctsim/ctsim/sim"
 )
 
 // format is an output format chosen with -o/--output.
@@ -114,7 +116,7 @@ func (r renderer) render(w io.Writer, d *document) error {
 // document's flows are written one by one (writeRunJSON).
 func writeJSON(w io.Writer, v any) error {
 	if d, ok := v.(*runJSON); ok && d.Result != nil && len(d.Result.Flows) > 0 {
-		return writeRunJSON(w, d)
+		return writeRunJSON(w, d, jsonChunk)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -128,10 +130,14 @@ func writeJSON(w io.Writer, v any) error {
 // so it cannot be mistaken.
 const flowsHole = "\n  \"flows\": null"
 
+// jsonChunk is how many flows writeRunJSON encodes at a time on each of
+// its two goroutines.
+const jsonChunk = 1024
+
 // writeRunJSON writes d exactly as writeJSON's encoder would, but encodes
-// its flows one at a time into the rest of the document (marshalled
+// its flows a chunk at a time into the rest of the document (marshalled
 // without them), so that the flows' JSON is never held whole.
-func writeRunJSON(w io.Writer, d *runJSON) error {
+func writeRunJSON(w io.Writer, d *runJSON, chunk int) error {
 	res := *d.Result
 	flows := res.Flows
 	res.Flows = nil
@@ -149,31 +155,115 @@ func writeRunJSON(w io.Writer, d *runJSON) error {
 	if _, err := w.Write(rest.Bytes()[:at]); err != nil {
 		return err
 	}
-	var compact bytes.Buffer
-	enc := json.NewEncoder(&compact)
-	enc.SetEscapeHTML(false)
-	var out []byte
-	for i := range flows {
-		compact.Reset()
-		if err := enc.Encode(&flows[i]); err != nil {
-			return err
-		}
-		if i == 0 {
-			out = append(out[:0], "[\n    "...)
-		} else {
-			out = append(out[:0], ",\n    "...)
-		}
-		// Array elements of a top-level member are indented twice.
-		out = appendIndented(out, bytes.TrimSuffix(compact.Bytes(), []byte("\n")), "    ", "  ")
-		if _, err := w.Write(out); err != nil {
-			return err
-		}
+	if err := writeFlowsJSON(w, flows, chunk); err != nil {
+		return err
 	}
 	if _, err := io.WriteString(w, "\n  ]"); err != nil {
 		return err
 	}
 	_, err := w.Write(rest.Bytes()[at+len("null"):])
 	return err
+}
+
+// flowEncoder encodes flows as elements of the top-level "flows" array.
+type flowEncoder struct {
+	compact bytes.Buffer
+	enc     *json.Encoder
+}
+
+func newFlowEncoder() *flowEncoder {
+	fe := &flowEncoder{}
+	fe.enc = json.NewEncoder(&fe.compact)
+	fe.enc.SetEscapeHTML(false)
+	return fe
+}
+
+// appendFlows appends flows[lo:hi], each after its separator: the opening
+// bracket before the first flow of all, a comma before the others.
+func (fe *flowEncoder) appendFlows(out []byte, flows []sim.Flow, lo, hi int) ([]byte, error) {
+	for i := lo; i < hi; i++ {
+		fe.compact.Reset()
+		if err := fe.enc.Encode(&flows[i]); err != nil {
+			return out, err
+		}
+		if i == 0 {
+			out = append(out, "[\n    "...)
+		} else {
+			out = append(out, ",\n    "...)
+		}
+		// Array elements of a top-level member are indented twice.
+		out = appendIndented(out, bytes.TrimSuffix(fe.compact.Bytes(), []byte("\n")), "    ", "  ")
+	}
+	return out, nil
+}
+
+// writeFlowsJSON writes the flows, chunk by chunk, in order: this
+// goroutine encodes the even chunks and a second one, which it owns and
+// waits for, the odd ones, so that a large replay's JSON takes two cores.
+func writeFlowsJSON(w io.Writer, flows []sim.Flow, chunk int) error {
+	chunks := (len(flows) + chunk - 1) / chunk
+	bounds := func(c int) (int, int) { return c * chunk, min((c+1)*chunk, len(flows)) }
+	type encoded struct {
+		buf []byte
+		err error
+	}
+	results := make(chan encoded, 1)
+	bufs := make(chan []byte, 2) // the odd chunks' two buffers, back from writing
+	bufs <- nil
+	bufs <- nil
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		fe := newFlowEncoder()
+		for c := 1; c < chunks; c += 2 {
+			var buf []byte
+			select {
+			case buf = <-bufs:
+			case <-quit:
+				return
+			}
+			lo, hi := bounds(c)
+			buf, err := fe.appendFlows(buf[:0], flows, lo, hi)
+			select {
+			case results <- encoded{buf, err}:
+			case <-quit:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	defer func() {
+		close(quit)
+		<-done
+	}()
+	fe := newFlowEncoder()
+	var mine []byte
+	for c := range chunks {
+		var buf []byte
+		if c%2 == 0 {
+			lo, hi := bounds(c)
+			var err error
+			if mine, err = fe.appendFlows(mine[:0], flows, lo, hi); err != nil {
+				return err
+			}
+			buf = mine
+		} else {
+			r := <-results
+			if r.err != nil {
+				return r.err
+			}
+			buf = r.buf
+		}
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+		if c%2 == 1 {
+			bufs <- buf // never blocks: there are two buffers
+		}
+	}
+	return nil
 }
 
 // appendIndented appends src, compact JSON as encoding/json writes it (no

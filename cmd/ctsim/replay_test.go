@@ -348,11 +348,16 @@ func TestRunJSONStreamsAsTheEncoderWould(t *testing.T) {
 			if err := enc.Encode(doc); err != nil {
 				t.Fatal(err)
 			}
-			if err := writeJSON(&streamed, doc); err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(whole.Bytes(), streamed.Bytes()) {
-				t.Errorf("%s (explain %v): streamed JSON differs from the encoder's:\n%s", name, explain, firstDiff(whole.String(), streamed.String()))
+			// Chunks of 1, 2 and 3 flows: both goroutines of writeFlowsJSON
+			// take turns, ending on either.
+			for _, chunk := range []int{jsonChunk, 1, 2, 3} {
+				streamed.Reset()
+				if err := writeRunJSON(&streamed, doc, chunk); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(whole.Bytes(), streamed.Bytes()) {
+					t.Errorf("%s (explain %v, chunks of %d): streamed JSON differs from the encoder's:\n%s", name, explain, chunk, firstDiff(whole.String(), streamed.String()))
+				}
 			}
 			if len(out.Result.Flows) != len(doc.Result.Flows) {
 				t.Errorf("%s: writeJSON changed the result", name)
