@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +33,32 @@ func (ts Timestamp) String() string { return Time(ts).String() }
 
 // MarshalJSON encodes ts as a JSON string of seconds ("12.5s").
 func (ts Timestamp) MarshalJSON() ([]byte, error) {
-	return []byte(strconv.Quote(Time(ts).String())), nil
+	d := time.Duration(ts)
+	if Time(ts) == Never || d == math.MinInt64 {
+		return []byte(strconv.Quote(Time(ts).String())), nil
+	}
+	// One allocation, not fmt's several: a large run's JSON holds two
+	// or three per flow. The longest is `"-9223372036.854775807s"`.
+	b := make([]byte, 0, 24)
+	b = append(b, '"')
+	if d < 0 {
+		b = append(b, '-')
+		d = -d
+	}
+	b = strconv.AppendInt(b, int64(d/time.Second), 10)
+	if frac := int64(d % time.Second); frac != 0 {
+		var f [9]byte
+		for i := len(f) - 1; i >= 0; i-- {
+			f[i] = byte('0' + frac%10)
+			frac /= 10
+		}
+		n := len(f)
+		for f[n-1] == '0' {
+			n--
+		}
+		b = append(append(b, '.'), f[:n]...)
+	}
+	return append(b, 's', '"'), nil
 }
 
 // UnmarshalJSON decodes a string written by MarshalJSON ("12.5s",
