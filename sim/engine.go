@@ -57,6 +57,10 @@ type Engine struct {
 	// late: the packet about to be processed was stamped before the
 	// clock (Summary.Reordered).
 	late bool
+	// finished: Finish has released the tables; ifStats are the
+	// interfaces' counters it took first.
+	finished bool
+	ifStats  []InterfaceStats
 }
 
 // sourceState is a source with its next packet read ahead.
@@ -326,8 +330,21 @@ func (e *Engine) Err() error { return e.err }
 // after the packets it delivered; it is returned with the result. An error
 // applying a change ends the run and is returned with the result.
 func (e *Engine) Run(horizon Time) (*Result, error) {
+	if e.finished {
+		return e.Result(), errFinished
+	}
 	err := e.run(horizon)
 	return e.Result(), err
+}
+
+// RunTo is Run without building the result: it processes packets and
+// events up to horizon and returns Run's error. Take the result with
+// Finish (or Result) when the run is over.
+func (e *Engine) RunTo(horizon Time) error {
+	if e.finished {
+		return errFinished
+	}
+	return e.run(horizon)
 }
 
 // run is Run without building the result.
@@ -426,6 +443,9 @@ func (e *Engine) runEvent(ev event) {
 // now and counted in Summary.Reordered. Step does not allocate in steady state when Options.Explain is off
 // (new flows grow the flow table). p is not modified.
 func (e *Engine) Step(p *Packet) PacketOutcome {
+	if e.finished {
+		panic("sim: Step after Finish")
+	}
 	e.late = p.At < e.now
 	e.advance(p.At)
 	return e.process(p, -1, nil)

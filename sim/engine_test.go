@@ -232,6 +232,65 @@ func TestRunIsDeterministic(t *testing.T) {
 
 func itoa3(i int) string { return strconv.Itoa(i) }
 
+// TestFinishKeepsTheResultAndEndsTheRun: Finish releases the engine's
+// tables without changing the Result, whose interface counters (SPEC.md
+// §2.6 conntrack_allowance_*) and hints (an expired entry's timeout,
+// SPEC.md §5.1; a full table, §2.6) come from them; afterwards the engine
+// refuses to run or step.
+func TestFinishKeepsTheResultAndEndsTheRun(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		w    *world
+		opt  Options
+		pkts []Packet
+	}{
+		{"expired entry", dnsWorld(), Options{Explain: true}, packets(
+			"0 udp 10.0.1.10:40002 > 192.0.2.53:53",
+			"1 udp 192.0.2.53:53 > 10.0.1.10:40002",
+			"100 udp 192.0.2.53:53 > 10.0.1.10:40002",
+		)},
+		{"allowance exceeded", t1(), Options{Allowance: 1}, packets(
+			"0 tcp 198.51.100.9:1000 > 10.0.1.10:22 S",
+			"1 tcp 198.51.100.9:1001 > 10.0.1.10:22 S",
+			"2 tcp 10.0.1.10:22 > 198.51.100.9:1000 SA",
+		)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := tc.w.engine(t, tc.opt)
+			e.AddSource(&sliceSource{pkts: tc.pkts})
+			if err := e.RunTo(Never); err != nil {
+				t.Fatal(err)
+			}
+			want, err := json.Marshal(e.Result())
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.Finish()
+			e.Finish() // a second Finish does nothing
+			got, err := json.Marshal(e.Result())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("result after Finish:\n%s\nwant:\n%s", got, want)
+			}
+			if err := e.RunTo(Never); err == nil {
+				t.Error("RunTo after Finish: no error")
+			}
+			if r, err := e.Run(Never); err == nil || r == nil {
+				t.Errorf("Run after Finish: %v, %v; want the result and an error", r, err)
+			}
+			defer func() {
+				if recover() == nil {
+					t.Error("Step after Finish did not panic")
+				}
+			}()
+			p := tc.pkts[0]
+			e.Step(&p)
+		})
+	}
+}
+
 // TestResultJSONShape pins the JSON field names and encodings the CLI
 // prints: times as "12.5s" strings, enums as stable tokens.
 func TestResultJSONShape(t *testing.T) {

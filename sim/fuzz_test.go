@@ -73,6 +73,10 @@ func fuzzRun(t *testing.T, pkts []Packet, opt Options) (*Result, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.Finish()
+	if b2, err := json.Marshal(e.Result()); err != nil || !bytes.Equal(b, b2) {
+		t.Fatalf("the result changed after Finish (%v):\n%s\nwas:\n%s", err, b2, b)
+	}
 	return r, b
 }
 

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"net/netip"
 	"sort"
 
@@ -71,9 +72,68 @@ func (e *Engine) noteExpiry(fi int32, x conntrack.Expiry) {
 	fl.expiredAt[side], fl.expiredState[side] = x.At, x.State
 }
 
-// Result returns the result so far. It allocates; call it once at the end.
-// Flows are sorted by first-seen time, then tuple string, and numbered from
-// 1 in that order.
+// Finish ends the run: it releases what only a running engine needs, every
+// conntrack table (after taking its counters for Result.Interfaces), the
+// flow index, the first-fragment memory and the sources, so that a large
+// run's Result can reuse that memory. Call Result after it. After Finish
+// the engine must not be run or stepped (Run and RunTo return an error,
+// Step panics); calling Finish again does nothing.
+func (e *Engine) Finish() {
+	if !e.finished {
+		e.ifStats = e.interfaceStats()
+		for i := range e.net.ifaces {
+			f := &e.net.ifaces[i]
+			if f.table == nil {
+				continue
+			}
+			// An empty table with the same configuration keeps what the
+			// hints read (that the interface tracks, its timeouts).
+			if t, err := conntrack.NewTable(emptyConfig(f.table.Config())); err == nil {
+				f.table = t
+			}
+		}
+		e.flowIdx = flowTable{}
+		e.frags = nil
+		e.sources = nil
+		e.sweepBuf = nil
+		e.finished = true
+	}
+}
+
+// emptyConfig is c for a table that will hold nothing: no capacity reserved.
+func emptyConfig(c conntrack.Config) conntrack.Config {
+	c.Capacity = 0
+	return c
+}
+
+// errFinished is Run's error after Finish.
+var errFinished = errors.New("the engine has finished (Finish was called)")
+
+// interfaceStats returns the VPC interfaces' conntrack counters, sorted by
+// name.
+func (e *Engine) interfaceStats() []InterfaceStats {
+	var out []InterfaceStats
+	for i := range e.net.ifaces {
+		f := &e.net.ifaces[i]
+		if f.table == nil {
+			continue
+		}
+		st := f.table.Stats()
+		out = append(out, InterfaceStats{
+			ID: f.id, Name: f.name, Entries: st.Entries, PeakEntries: st.Peak,
+			Inserted: st.Inserted, Expired: st.Expired, AllowanceExceeded: st.AllowanceExceeded,
+			Allowance: f.allowance, AllowanceAvailable: f.table.Available(),
+			Forwarded: f.fwd, Dropped: f.drop,
+		})
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
+	return out
+}
+
+// Result returns the result so far. It allocates; call it once at the end
+// (after Finish, to let it reuse the memory of the engine's tables). Flows are
+// sorted by first-seen time, then tuple string, and numbered from 1 in
+// that order.
 func (e *Engine) Result() *Result {
 	r := &Result{Changes: append([]AppliedChange(nil), e.applied...)}
 	order := make([]int, len(e.flows))
@@ -129,21 +189,14 @@ func (e *Engine) Result() *Result {
 		}
 	}
 	sort.Slice(s.ForwardedBy, func(a, b int) bool { return s.ForwardedBy[a].Key < s.ForwardedBy[b].Key })
-	for i := range e.net.ifaces {
-		f := &e.net.ifaces[i]
-		if f.table == nil {
-			continue
-		}
-		st := f.table.Stats()
-		r.Interfaces = append(r.Interfaces, InterfaceStats{
-			ID: f.id, Name: f.name, Entries: st.Entries, PeakEntries: st.Peak,
-			Inserted: st.Inserted, Expired: st.Expired, AllowanceExceeded: st.AllowanceExceeded,
-			Allowance: f.allowance, AllowanceAvailable: f.table.Available(),
-			Forwarded: f.fwd, Dropped: f.drop,
-		})
+	if !e.finished {
+		r.Interfaces = e.interfaceStats()
+	} else {
+		r.Interfaces = append([]InterfaceStats(nil), e.ifStats...)
+	}
+	for _, st := range r.Interfaces {
 		s.Expired += st.Expired
 	}
-	sort.Slice(r.Interfaces, func(a, b int) bool { return r.Interfaces[a].Name < r.Interfaces[b].Name })
 	return r
 }
 
