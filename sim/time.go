@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -31,34 +30,16 @@ func (ts Timestamp) Time() Time { return Time(ts) }
 // String formats ts as seconds: "12.5s".
 func (ts Timestamp) String() string { return Time(ts).String() }
 
-// MarshalJSON encodes ts as a JSON string of seconds ("12.5s").
+// MarshalJSON encodes ts as a JSON string of seconds ("12.5s", "never"),
+// in one allocation: a large run's JSON holds two or three per flow.
 func (ts Timestamp) MarshalJSON() ([]byte, error) {
-	d := time.Duration(ts)
-	if Time(ts) == Never || d == math.MinInt64 {
-		return []byte(strconv.Quote(Time(ts).String())), nil
+	if Time(ts) == Never {
+		return []byte(`"never"`), nil
 	}
-	// One allocation, not fmt's several: a large run's JSON holds two
-	// or three per flow. The longest is `"-9223372036.854775807s"`.
-	b := make([]byte, 0, 24)
+	b := make([]byte, 0, 26) // the longest is `"-9223372036.854775808s"`
 	b = append(b, '"')
-	if d < 0 {
-		b = append(b, '-')
-		d = -d
-	}
-	b = strconv.AppendInt(b, int64(d/time.Second), 10)
-	if frac := int64(d % time.Second); frac != 0 {
-		var f [9]byte
-		for i := len(f) - 1; i >= 0; i-- {
-			f[i] = byte('0' + frac%10)
-			frac /= 10
-		}
-		n := len(f)
-		for f[n-1] == '0' {
-			n--
-		}
-		b = append(append(b, '.'), f[:n]...)
-	}
-	return append(b, 's', '"'), nil
+	b = packet.AppendSeconds(b, time.Duration(ts))
+	return append(b, '"'), nil
 }
 
 // UnmarshalJSON decodes a string written by MarshalJSON ("12.5s",

@@ -2,10 +2,8 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/ctsim/ctsim/firewall"
 	"github.com/ctsim/ctsim/sim"
@@ -31,37 +29,6 @@ var flowKeys = []string{"id", "name", "flow", "proto", "initiator", "responder",
 	"drop_reason", "drop_rule", "hint"}
 
 func u64(n uint64) string { return strconv.FormatUint(n, 10) }
-
-// secondsText is ts.String() ("12.5s", "0.000017s", "never": seconds with
-// up to nine decimals and no trailing zeros, as packet.FormatSeconds
-// writes them) in one allocation instead of fmt's several: the flow
-// tables of a large replay print two or three per flow.
-func secondsText(ts sim.Timestamp) string {
-	d := time.Duration(ts)
-	if sim.Time(ts) == sim.Never || d == math.MinInt64 {
-		return ts.String()
-	}
-	var buf [32]byte
-	b := buf[:0]
-	if d < 0 {
-		b = append(b, '-')
-		d = -d
-	}
-	b = strconv.AppendInt(b, int64(d/time.Second), 10)
-	if frac := int64(d % time.Second); frac != 0 {
-		var f [9]byte
-		for i := len(f) - 1; i >= 0; i-- {
-			f[i] = byte('0' + frac%10)
-			frac /= 10
-		}
-		n := len(f)
-		for f[n-1] == '0' {
-			n--
-		}
-		b = append(append(b, '.'), f[:n]...)
-	}
-	return string(append(b, 's'))
-}
 
 // verdictText is a flow's verdict in words: "allowed", "dropped from packet
 // 4" (with the capture frame in a replay), "blocked".
@@ -157,7 +124,7 @@ func flowsSection(flows []sim.Flow) section {
 			}
 			row[0], row[1] = strconv.Itoa(f.ID), name
 			row[2] = u64(f.PacketsOut) + "/" + u64(f.PacketsBack) + " packets\n" + u64(f.BytesOut) + "/" + u64(f.BytesBack) + " bytes"
-			row[3] = secondsText(f.FirstSeen) + "–" + secondsText(f.LastSeen)
+			row[3] = f.FirstSeen.String() + "–" + f.LastSeen.String()
 			row[4], row[5], row[6] = verdictText(f), where, f.Hint
 			if !yield(row) {
 				return
@@ -183,9 +150,9 @@ func flowsCSV(flows []sim.Flow) section {
 			row = append(row[:0], strconv.Itoa(f.ID), f.Name, f.Key, f.Proto, f.Initiator, f.Responder,
 				u64(f.PacketsOut), u64(f.PacketsBack), u64(f.BytesOut), u64(f.BytesBack),
 				u64(f.ForwardedOut), u64(f.ForwardedBack), u64(f.DroppedOut), u64(f.DroppedBack),
-				secondsText(f.FirstSeen), secondsText(f.LastSeen), f.Tracked, string(f.Verdict))
+				f.FirstSeen.String(), f.LastSeen.String(), f.Tracked, string(f.Verdict))
 			if d := f.FirstDrop; d != nil {
-				row = append(row, strconv.Itoa(d.Packet), frameText(d.Frame), secondsText(d.At), d.Step.Where,
+				row = append(row, strconv.Itoa(d.Packet), frameText(d.Frame), d.At.String(), d.Step.Where,
 					d.Step.Filter, directionWord(&d.Step), d.Step.Reason.String(), ruleText(&d.Step))
 			} else {
 				row = append(row, "", "", "", "", "", "", "", "")

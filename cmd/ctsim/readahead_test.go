@@ -2,13 +2,11 @@ package main
 
 import (
 	"bytes"
-	"math"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/ctsim/ctsim/sim"
 	"github.com/ctsim/ctsim/sim/packet"
 	"github.com/ctsim/ctsim/sim/source/pcap"
 )
@@ -135,20 +133,4 @@ func TestCapturePipeDoesNotAllocatePerPacket(t *testing.T) {
 	if perPacket := allocs / packets; perPacket > 0.01 {
 		t.Errorf("%.0f allocations for %d packets (%.4f per packet); want none per packet", allocs, packets, perPacket)
 	}
-}
-
-// FuzzSecondsText checks the flow tables' fast time text against
-// Timestamp.String (packet.FormatSeconds): times print the same
-// everywhere, as seconds ("12.5s"; issue 3).
-func FuzzSecondsText(f *testing.F) {
-	for _, d := range []int64{0, 1, -1, 999999999, 1000000000, 1500000000, 17000, 30e9, -2500000000,
-		int64(sim.Never), math.MinInt64, math.MaxInt64 - 1, 179999999999} {
-		f.Add(d)
-	}
-	f.Fuzz(func(t *testing.T, d int64) {
-		ts := sim.Timestamp(d)
-		if got, want := secondsText(ts), ts.String(); got != want {
-			t.Errorf("secondsText(%d) = %q, want %q", d, got, want)
-		}
-	})
 }

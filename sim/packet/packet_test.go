@@ -1,7 +1,10 @@
 package packet
 
 import (
+	"fmt"
+	"math/big"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 )
@@ -114,5 +117,38 @@ func TestEphemeralRangesFollowSpec(t *testing.T) {
 func TestFragmentFirst(t *testing.T) {
 	if !(Fragment{}).First() || !(Fragment{IsFragment: true, More: true}).First() || (Fragment{IsFragment: true, Offset: 1480}).First() {
 		t.Error("Fragment.First misclassifies")
+	}
+}
+
+// FuzzAppendSeconds checks the allocation-free seconds text against a slow
+// reference built with math/big, over the whole int64 range (the time text
+// of every report and of the JSON output; no SPEC.md section applies).
+func FuzzAppendSeconds(f *testing.F) {
+	for _, v := range []int64{0, 1, -1, 12_500_000_000, 17_000, 999_999_999, 1 << 62, 1<<63 - 1, -1 << 63} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v int64) {
+		sec, frac := new(big.Int).QuoRem(big.NewInt(v), big.NewInt(1e9), new(big.Int))
+		want := new(big.Int).Abs(sec).String()
+		if v < 0 {
+			want = "-" + want
+		}
+		if frac.Sign() != 0 {
+			want += "." + strings.TrimRight(fmt.Sprintf("%09d", new(big.Int).Abs(frac)), "0")
+		}
+		want += "s"
+		if got := string(AppendSeconds(nil, time.Duration(v))); got != want {
+			t.Fatalf("AppendSeconds(%d) = %q, want %q", v, got, want)
+		}
+		if got := FormatSeconds(time.Duration(v)); got != want {
+			t.Fatalf("FormatSeconds(%d) = %q, want %q", v, got, want)
+		}
+	})
+}
+
+func TestAppendSecondsDoesNotAllocate(t *testing.T) {
+	buf := make([]byte, 0, 24)
+	if n := testing.AllocsPerRun(100, func() { buf = AppendSeconds(buf[:0], -1<<63) }); n != 0 {
+		t.Errorf("AppendSeconds allocates %v times", n)
 	}
 }

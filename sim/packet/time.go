@@ -1,7 +1,7 @@
 package packet
 
 import (
-	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -39,22 +39,31 @@ func (t Time) String() string {
 // FormatSeconds formats d as seconds with up to nine decimals and no trailing
 // zeros: 30s, 0.01s, 179.999999999s. Stable across runs and platforms.
 func FormatSeconds(d time.Duration) string {
-	neg := d < 0
-	if neg {
-		d = -d
+	var buf [24]byte
+	return string(AppendSeconds(buf[:0], d))
+}
+
+// AppendSeconds appends d as FormatSeconds writes it and returns the extended
+// buffer. It does not allocate when b has room (24 bytes always suffice):
+// reports print two or three times per flow.
+func AppendSeconds(b []byte, d time.Duration) []byte {
+	u := uint64(d)
+	if d < 0 {
+		b = append(b, '-')
+		u = -u // two's complement: also right for math.MinInt64
 	}
-	sec := int64(d / time.Second)
-	frac := int64(d % time.Second)
-	s := fmt.Sprintf("%d", sec)
-	if frac != 0 {
-		f := fmt.Sprintf("%09d", frac)
-		for f[len(f)-1] == '0' {
-			f = f[:len(f)-1]
+	b = strconv.AppendUint(b, u/uint64(time.Second), 10)
+	if frac := u % uint64(time.Second); frac != 0 {
+		var f [9]byte
+		for i := len(f) - 1; i >= 0; i-- {
+			f[i] = byte('0' + frac%10)
+			frac /= 10
 		}
-		s += "." + f
+		n := len(f)
+		for f[n-1] == '0' {
+			n--
+		}
+		b = append(append(b, '.'), f[:n]...)
 	}
-	if neg {
-		s = "-" + s
-	}
-	return s + "s"
+	return append(b, 's')
 }
