@@ -3,6 +3,7 @@ package conntrack
 import (
 	"unsafe"
 
+	"github.com/ctsim/ctsim/sim/memhint"
 	"github.com/ctsim/ctsim/sim/packet"
 )
 
@@ -84,7 +85,7 @@ func (t *Table) resize(n int) {
 	old := t.slots
 	t.moves++
 	t.slots = make([]entry, n)
-	adviseHuge(unsafe.Pointer(unsafe.SliceData(t.slots)), uintptr(n)*unsafe.Sizeof(entry{}))
+	memhint.AdviseHuge(unsafe.Pointer(unsafe.SliceData(t.slots)), uintptr(n)*unsafe.Sizeof(entry{}))
 	t.mask = uint64(n - 1)
 	for j := range old {
 		e := &old[j]
@@ -140,6 +141,6 @@ func (t *Table) PrefetchKey(k *Key) {
 		return
 	}
 	a := uintptr(unsafe.Pointer(&t.slots[k.hash(hashSeed)&t.mask]))
-	prefetch(a)
-	prefetch(a + unsafe.Sizeof(entry{}) - 1) // an entry may straddle two lines
+	memhint.Prefetch(a)
+	memhint.Prefetch(a + unsafe.Sizeof(entry{}) - 1) // an entry may straddle two lines
 }

@@ -4,6 +4,7 @@ import (
 	"unsafe"
 
 	"github.com/ctsim/ctsim/conntrack"
+	"github.com/ctsim/ctsim/sim/memhint"
 )
 
 // Reading ahead. A capture replay looks up three large tables per packet —
@@ -57,7 +58,7 @@ func (e *Engine) fill(s *sourceState) {
 		h := fh.key.hash()
 		fh.hash, fh.ctOK, r.flow[j] = h, false, -1
 		if len(e.flowIdx.slots) > 0 {
-			prefetch(uintptr(unsafe.Pointer(&e.flowIdx.slots[h&e.flowIdx.mask])))
+			memhint.Prefetch(uintptr(unsafe.Pointer(&e.flowIdx.slots[h&e.flowIdx.mask])))
 		}
 	}
 }
@@ -77,8 +78,8 @@ func (e *Engine) take(s *sourceState) bool {
 		if i := e.flowIdx.peek(r.key[j].hash); i >= 0 && int(i) < len(e.flows) {
 			r.flow[j] = i
 			a := uintptr(unsafe.Pointer(&e.flows[i]))
-			prefetch(a)
-			prefetch(a + 64)
+			memhint.Prefetch(a)
+			memhint.Prefetch(a + 64)
 		}
 	}
 	if aheadConntrak-1 < r.len {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ctsim/ctsim/conntrack"
 	"github.com/ctsim/ctsim/firewall"
+	"github.com/ctsim/ctsim/sim/memhint"
 	"github.com/ctsim/ctsim/sim/packet"
 )
 
@@ -218,7 +219,7 @@ func (t *flowTable) put(h uint64, idx int32) {
 func (t *flowTable) grow(flows []flowState, n int) {
 	old := t.slots
 	t.slots = make([]flowSlot, n)
-	adviseHuge(unsafe.Pointer(unsafe.SliceData(t.slots)), uintptr(n)*unsafe.Sizeof(flowSlot{}))
+	memhint.AdviseHuge(unsafe.Pointer(unsafe.SliceData(t.slots)), uintptr(n)*unsafe.Sizeof(flowSlot{}))
 	t.mask = uint64(n - 1)
 	for _, s := range old {
 		if s.idx != 0 {
@@ -307,11 +308,11 @@ func (e *Engine) flowFor(q *Packet, namer int16, pre *flowHint) (int32, bool) {
 }
 
 // growFlows doubles the flow records' capacity, advising huge pages for
-// a large table (see adviseHuge).
+// a large table (see memhint.AdviseHuge).
 func (e *Engine) growFlows() {
 	n := max(2*cap(e.flows), 1024)
 	fs := make([]flowState, len(e.flows), n)
-	adviseHuge(unsafe.Pointer(unsafe.SliceData(fs)), uintptr(n)*unsafe.Sizeof(flowState{}))
+	memhint.AdviseHuge(unsafe.Pointer(unsafe.SliceData(fs)), uintptr(n)*unsafe.Sizeof(flowState{}))
 	copy(fs, e.flows)
 	e.flows = fs
 }

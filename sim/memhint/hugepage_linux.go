@@ -1,23 +1,21 @@
-package conntrack
+package memhint
 
 import (
 	"syscall"
 	"unsafe"
 )
 
-// hugeMin is the smallest table, in bytes, worth backing with huge pages.
-const hugeMin = 4 << 20
-
-// adviseHuge asks the kernel to back the n bytes at p — a large table just
+// AdviseHuge asks the kernel to back the n bytes at p — a large table just
 // allocated, before it is first written — with transparent huge pages
 // (madvise MADV_HUGEPAGE on the whole 2 MiB pages inside it). Lookups in a
 // table of millions of entries touch random pages; with 4 KiB pages nearly
 // each one also misses the TLB, and on a virtual machine the nested page
 // walk costs about as much as the cache miss, and it stalls even a
-// prefetch. The advice is a hint: ignored where THP is disabled, and its
-// error is of no consequence. The tables it is used for hold no pointers.
-func adviseHuge(p unsafe.Pointer, n uintptr) {
-	if n < hugeMin {
+// prefetch. Tables under HugeMin bytes, or holding no whole huge page, are
+// left alone. The advice is a hint: ignored where THP is disabled, and its
+// error is of no consequence. Use it only for tables that hold no pointers.
+func AdviseHuge(p unsafe.Pointer, n uintptr) {
+	if n < HugeMin {
 		return
 	}
 	const huge = 2 << 20
