@@ -59,10 +59,16 @@ func (t *Table) find(k *Key, h uint64) int {
 		if e.tag == 0 {
 			return -1
 		}
-		if e.tag == tag && e.key == *k {
+		if e.tag == tag && e.key.equal(k) {
 			return int(i)
 		}
 	}
+}
+
+// equal reports whether k and o are the same key. Field by field, the
+// compiler compares inline; == on the whole 38-byte struct calls memequal.
+func (k *Key) equal(o *Key) bool {
+	return k.a == o.a && k.b == o.b && k.aport == o.aport && k.bport == o.bport && k.proto == o.proto && k.v6 == o.v6
 }
 
 // place claims a free slot for k (which must be absent), growing the table

@@ -22,6 +22,12 @@ type flowKey struct {
 	v6           bool
 }
 
+// equal reports whether k and o are the same key. Field by field, the
+// compiler compares inline; == on the whole struct calls memequal.
+func (k *flowKey) equal(o *flowKey) bool {
+	return k.a == o.a && k.b == o.b && k.aport == o.aport && k.bport == o.bport && k.proto == o.proto && k.v6 == o.v6
+}
+
 // makeFlowKey returns t's direction-free key and whether t travels a→b.
 // A flow whose two sides are equal counts as a→b both ways.
 func makeFlowKey(t packet.Tuple) (flowKey, bool) {
@@ -192,7 +198,7 @@ func (t *flowTable) find(flows []flowState, k *flowKey, h uint64) int32 {
 		if s.idx == 0 {
 			return -1
 		}
-		if s.tag == tag && flows[s.idx-1].key == *k {
+		if s.tag == tag && flows[s.idx-1].key.equal(k) {
 			return int32(s.idx - 1)
 		}
 	}
