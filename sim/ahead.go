@@ -54,7 +54,7 @@ func (e *Engine) fill(s *sourceState) {
 		}
 		r.len++
 		fh := &r.key[j]
-		fh.key, fh.srcIsA = makeFlowKey(r.pkt[j].Tuple())
+		fh.srcIsA = fh.key.setPacket(&r.pkt[j])
 		h := fh.key.hash()
 		fh.hash, fh.ctOK, r.flow[j] = h, false, -1
 		if len(e.flowIdx.slots) > 0 {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math/rand/v2"
+	"net/netip"
 	"reflect"
 	"testing"
 	"time"
@@ -113,5 +114,47 @@ func TestRunReadAheadAllocatesNothingPerPacket(t *testing.T) {
 	})
 	if perPacket := allocs / packets; perPacket > 0.001 {
 		t.Errorf("%.0f allocations for %d packets (%.5f per packet); want none per packet", allocs, packets, perPacket)
+	}
+}
+
+// TestSetPacketKeysFlowsAsTheirTuples proves that the read-ahead's in-place
+// flow key is the key of the packet's tuple, for both directions of TCP,
+// UDP, ICMP echo and other protocols over IPv4 and IPv6, so a packet read
+// ahead joins the same flow, and so the same conntrack entry, as one
+// processed without read-ahead, and a response meets its request's tracked
+// connection (SPEC.md §2.1 CT1).
+func TestSetPacketKeysFlowsAsTheirTuples(t *testing.T) {
+	addrs := []netip.Addr{
+		netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2"),
+		netip.MustParseAddr("fd00::1"), netip.MustParseAddr("fd00::2"),
+	}
+	tests := []struct {
+		name  string
+		proto uint8
+		typ   uint8
+	}{
+		{"tcp", packet.ProtoTCP, 0},
+		{"udp", packet.ProtoUDP, 0},
+		{"icmp echo", packet.ProtoICMP, 8},
+		{"icmp unreachable", packet.ProtoICMP, 3},
+		{"icmpv6 echo reply", packet.ProtoICMPv6, 129},
+		{"gre", 47, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, src := range addrs {
+				for _, dst := range addrs {
+					for _, sport := range []uint16{0, 80, 443} {
+						p := Packet{Src: src, Dst: dst, Proto: tt.proto, SrcPort: sport, DstPort: 80, ICMPType: tt.typ, ICMPID: 7}
+						k := flowKey{aport: 1, bport: 2} // stale fields are overwritten
+						srcIsA := k.setPacket(&p)
+						want, wantSrcIsA := makeFlowKey(p.Tuple())
+						if k != want || srcIsA != wantSrcIsA {
+							t.Errorf("%v→%v port %d: setPacket = %+v, %v; makeFlowKey = %+v, %v", src, dst, sport, k, srcIsA, want, wantSrcIsA)
+						}
+					}
+				}
+			}
+		})
 	}
 }

@@ -32,12 +32,34 @@ func (k *flowKey) equal(o *flowKey) bool {
 // A flow whose two sides are equal counts as a→b both ways.
 func makeFlowKey(t packet.Tuple) (flowKey, bool) {
 	k := flowKey{a: keyOf(t.Src), b: keyOf(t.Dst), aport: t.SrcPort, bport: t.DstPort, proto: t.Proto, v6: t.Src.Is6()}
+	return k, k.canon()
+}
+
+// setPacket sets k to makeFlowKey(p.Tuple()) and returns its bool, in place
+// and without building the tuple (once per packet read).
+func (k *flowKey) setPacket(p *Packet) bool {
+	k.a, k.b = keyOf(p.Src), keyOf(p.Dst)
+	k.proto, k.v6 = p.Proto, p.Src.Is6()
+	switch {
+	case packet.HasPorts(p.Proto):
+		k.aport, k.bport = p.SrcPort, p.DstPort
+	case p.IsICMPEcho():
+		k.aport, k.bport = p.ICMPID, p.ICMPID
+	default:
+		k.aport, k.bport = 0, 0
+	}
+	return k.canon()
+}
+
+// canon orders k's sides (see makeFlowKey) and reports whether they were
+// already in order.
+func (k *flowKey) canon() bool {
 	if less16(&k.b, &k.a) || (k.a == k.b && k.bport < k.aport) {
 		k.a, k.b = k.b, k.a
 		k.aport, k.bport = k.bport, k.aport
-		return k, false
+		return false
 	}
-	return k, true
+	return true
 }
 
 func less16(x, y *addrKey) bool {
