@@ -56,6 +56,30 @@ func KeyOf(p *packet.Packet) (k Key, srcIsA bool) {
 	return makeKey(p.Src, p.Dst, sport, dport, p.Proto)
 }
 
+// SetPacket sets k to the key of p's flow, in place, and reports whether p
+// travels a→b: KeyOf without copying the key out (a caller that keeps keys
+// of packets read ahead). It does not allocate.
+func (k *Key) SetPacket(p *packet.Packet) (srcIsA bool) {
+	var sport, dport uint16
+	switch {
+	case p.Proto == packet.ProtoTCP || p.Proto == packet.ProtoUDP:
+		sport, dport = p.SrcPort, p.DstPort
+	case p.IsICMPEcho():
+		sport, dport = p.ICMPID, p.ICMPID
+	case p.IsICMP():
+		sport, dport = icmpClassPorts(p.Proto, p.ICMPType)
+	}
+	k.a, k.b = p.Src.As16(), p.Dst.As16()
+	k.proto, k.v6 = p.Proto, p.Src.Is6()
+	k.aport, k.bport = sport, dport
+	if lessSide(&k.a, sport, &k.b, dport) {
+		return true
+	}
+	k.a, k.b = k.b, k.a
+	k.aport, k.bport = dport, sport
+	return false
+}
+
 // keyOfTuple returns the key of a flow given by its tuple, as the inner
 // packet of an ICMP error quotes it. A quoted ICMP flow is taken to be an
 // echo (its ports are the identifier, as packet.Tuple sets them).

@@ -1,6 +1,7 @@
 package conntrack
 
 import (
+	"net/netip"
 	"testing"
 	"unsafe"
 
@@ -104,5 +105,46 @@ func TestKeyHashIsDeterministic(t *testing.T) {
 	k, _ := KeyOf(pkt("tcp 10.0.1.5:49152 > 10.0.2.7:443 S"))
 	if got, want := k.hash(hashSeed), uint64(0x40c777144860b723); got != want {
 		t.Errorf("hash = %#x, want %#x", got, want)
+	}
+}
+
+// TestSetPacketIsKeyOf proves that SetPacket writes KeyOf's key and reports
+// its direction, whatever the key held before, for both directions of TCP,
+// UDP, ICMP echo, ICMP errors and other protocols over IPv4 and IPv6: a
+// reply finds its request's entry (SPEC.md §2.1 CT1).
+func TestSetPacketIsKeyOf(t *testing.T) {
+	addrs := []netip.Addr{
+		netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2"),
+		netip.MustParseAddr("fd00::1"), netip.MustParseAddr("fd00::2"),
+	}
+	tests := []struct {
+		name  string
+		proto uint8
+		typ   uint8
+	}{
+		{"tcp", packet.ProtoTCP, 0},
+		{"udp", packet.ProtoUDP, 0},
+		{"icmp echo", packet.ProtoICMP, 8},
+		{"icmp echo reply", packet.ProtoICMP, 0},
+		{"icmp unreachable", packet.ProtoICMP, 3},
+		{"icmpv6 echo request", packet.ProtoICMPv6, 128},
+		{"gre", 47, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, src := range addrs {
+				for _, dst := range addrs {
+					for _, sport := range []uint16{0, 80, 443} {
+						p := packet.Packet{Src: src, Dst: dst, Proto: tt.proto, SrcPort: sport, DstPort: 80, ICMPType: tt.typ, ICMPID: 7}
+						k := Key{aport: 1, bport: 2, v6: true} // stale fields are overwritten
+						srcIsA := k.SetPacket(&p)
+						want, wantSrcIsA := KeyOf(&p)
+						if k != want || srcIsA != wantSrcIsA {
+							t.Errorf("%v→%v port %d: SetPacket = %+v, %v; KeyOf = %+v, %v", src, dst, sport, k, srcIsA, want, wantSrcIsA)
+						}
+					}
+				}
+			}
+		})
 	}
 }

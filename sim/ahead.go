@@ -3,7 +3,6 @@ package sim
 import (
 	"unsafe"
 
-	"github.com/ctsim/ctsim/conntrack"
 	"github.com/ctsim/ctsim/sim/memhint"
 )
 
@@ -93,7 +92,7 @@ func (e *Engine) take(s *sourceState) bool {
 				if fi >= 0 {
 					if t := e.net.ifaces[fi].table; t != nil {
 						if !fh.ctOK {
-							fh.ct, fh.ctSrcIsA = conntrack.KeyOf(&r.pkt[j])
+							fh.ctSrcIsA = fh.ct.SetPacket(&r.pkt[j])
 							fh.ctOK = true
 						}
 						t.PrefetchKey(&fh.ct)

@@ -146,7 +146,7 @@ func (e *Engine) walk(q *Packet, fl *flowState, back bool, pre *flowHint) (bool,
 		if pre != nil && pre.ctOK {
 			e.ck, e.ckSrcIsA = pre.ct, pre.ctSrcIsA
 		} else {
-			e.ck, e.ckSrcIsA = conntrack.KeyOf(q)
+			e.ckSrcIsA = e.ck.SetPacket(q)
 			if src != nil && src.table != nil && dst != nil && dst.table != nil {
 				// Not read ahead (Step): let the destination table's
 				// cache miss overlap the source table's.
