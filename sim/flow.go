@@ -303,20 +303,21 @@ type flowHint struct {
 // from the responder. namer is the index of q's source in Engine.namers, or
 // -1. pre, if not nil, is q's flow key computed ahead.
 func (e *Engine) flowFor(q *Packet, namer int16, pre *flowHint) (int32, bool) {
-	var k flowKey
+	var own flowKey
+	k := &own
 	var srcIsA bool
 	var h uint64
 	if pre != nil {
-		k, srcIsA, h = pre.key, pre.srcIsA, pre.hash
+		k, srcIsA, h = &pre.key, pre.srcIsA, pre.hash
 	} else {
-		k, srcIsA = makeFlowKey(q.Tuple())
-		h = k.hash()
+		srcIsA = own.setPacket(q)
+		h = own.hash()
 	}
-	if i := e.flowIdx.find(e.flows, &k, h); i >= 0 {
+	if i := e.flowIdx.find(e.flows, k, h); i >= 0 {
 		return i, srcIsA != (e.flows[i].flags&flInitIsA != 0)
 	}
 	i := int32(len(e.flows))
-	fl := flowState{key: k, namer: namer, drop: -1, first: e.now,
+	fl := flowState{key: *k, namer: namer, drop: -1, first: e.now,
 		ends: [2]int32{e.net.lookup(q.Src), e.net.lookup(q.Dst)}}
 	if srcIsA {
 		fl.flags |= flInitIsA
