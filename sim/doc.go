@@ -72,7 +72,8 @@
 // are still judged by the rules alone and open no entry (no mid-stream
 // pickup), so the removal of the rule that carried either direction cuts it
 // for good (CT7, SPEC.md §8 #32b). Only a new TCP connection (a SYN without
-// ACK) on the same tuple is classified afresh. Flows to or from an interface whose Service is auto-tracked
+// ACK) on the same tuple is classified afresh. Flows to or from an
+// interface whose Service is auto-tracked
 // (SPEC.md §2.3, [Options.AutoTracked]) are always tracked, and so are flows
 // between a VPC interface without a public address and a host outside the
 // VPC when the VPC has a NAT gateway (IPv4) or an egress-only internet
