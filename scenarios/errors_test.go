@@ -90,6 +90,7 @@ func TestParseErrorsNamePositionAndWhatIsAllowed(t *testing.T) {
 		{"missing dst_port", base + "traffic: [{name: f, tcp: {client: web, server: 192.0.2.1}}]\n", `web.yaml:5:26: tcp flow f: dst_port is required`},
 		{"dst_port out of range", base + "traffic: [{name: f, udp: {client: web, server: 192.0.2.1, dst_port: 70000}}]\n", `web.yaml:5:69: dst_port 70000 is outside 1–65535`},
 		{"mixed families", base + "traffic: [{name: f, udp: {client: web, server: \"2001:db8::1\", dst_port: 53}}]\n", `web.yaml:5:35: host web has no IPv6 address, and the flow is IPv6 (the server is 2001:db8::1)`},
+		{"unknown icmp error", base + "traffic: [{name: e, icmp_error: {from: 192.0.2.1, quote: e, error: redirect}}]\n", `web.yaml:5:68: error "redirect" is not known; known: admin-prohibited, frag-needed, host-unreachable, packet-too-big, port-unreachable, time-exceeded (or give icmp_type and icmp_code)`},
 		{"unknown quote", base + "traffic: [{name: e, icmp_error: {from: 192.0.2.1, quote: nothing}}]\n", `web.yaml:5:58: quote: flow "nothing" is not defined; defined: e`},
 		{"generator error placed at field", base + "traffic: [{name: f, udp: {client: web, server: 192.0.2.1, dst_port: 53, idle: 40s}}]\n", `web.yaml:5:79: flow "f": idle needs requests ≥ 2: it is the pause before the last request`},
 		{"literal family mismatch", base + "traffic: [{name: f, udp: {client: 10.0.1.10, server: \"2001:db8::1\", dst_port: 53}}]\n", `web.yaml:5:54: 2001:db8::1 is IPv6 but the flow is IPv4 (the client is 10.0.1.10); client and server must be of one family`},

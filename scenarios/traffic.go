@@ -524,8 +524,7 @@ func (p *parser) icmpError(m *mapping, f *synth.Flow) (*yaml.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		known := []string{"frag-needed", "packet-too-big", "port-unreachable", "host-unreachable", "admin-prohibited", "time-exceeded"}
-		if !contains(known, e) {
+		if known := synth.ICMPErrorNames(); !contains(known, e) {
 			return nil, p.errAt(v, "error %q is not known; known: %s (or give icmp_type and icmp_code)", e, strings.Join(known, ", "))
 		}
 		if m.has("icmp_type") {
