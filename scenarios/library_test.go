@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ctsim/ctsim/sim"
 )
 
 // TestBuiltinScenariosParse checks that every built-in scenario parses
@@ -272,7 +274,7 @@ func TestEveryKeyIsDocumented(t *testing.T) {
 	doc := readDoc(t)
 	lists := [][]string{topKeys, optionsKeys, vpcKeys, subnetKeys, hostKeys, conntrackKeys, prefixKeys,
 		sgKeys, sgRuleKeys, aclKeys, entryKeys, flowKeys, stepKeys, changeKeys, expectKeys, matchKeys,
-		whereKeys, counterKeys, filters, trackings, Services}
+		whereKeys, counterKeys, filters, trackings, sim.DefaultAutoTracked()}
 	for _, kind := range trafficKinds {
 		lists = append(lists, kindKeys[kind])
 	}

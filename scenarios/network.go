@@ -9,6 +9,7 @@ import (
 
 	"github.com/ctsim/ctsim/conntrack"
 	"github.com/ctsim/ctsim/firewall"
+	"github.com/ctsim/ctsim/sim"
 	"github.com/ctsim/ctsim/sim/packet"
 )
 
@@ -28,15 +29,6 @@ var (
 	conntrackKeys = append(timeoutKeys[:len(timeoutKeys):len(timeoutKeys)], "allowance")
 	prefixKeys    = []string{"id", "name", "max_entries", "cidrs"}
 )
-
-// Services are the Interface.Service values a host may name: the
-// automatically tracked services of SPEC.md §2.3 (the union of both
-// versions of the list).
-var Services = []string{
-	"dynamodb-gateway-endpoint", "egress-only-internet-gateway", "gateway-load-balancer",
-	"global-accelerator", "lambda", "nat-gateway", "network-firewall",
-	"network-load-balancer", "privatelink", "transit-gateway",
-}
 
 // Host is what the scenario knows about a host beyond its
 // firewall.Interface: how it picks client ports and its conntrack
@@ -394,8 +386,9 @@ func (d *decoder) host(n *yaml.Node) (firewall.Interface, Host, error) {
 		if err != nil {
 			return ifc, h, err
 		}
-		if !contains(Services, svc) {
-			return ifc, h, d.errAt(v, "service %q is not known; known: %s", svc, strings.Join(Services, ", "))
+		// A host may name any automatically tracked service (SPEC.md §2.3).
+		if known := sim.DefaultAutoTracked(); !contains(known, svc) {
+			return ifc, h, d.errAt(v, "service %q is not known; known: %s", svc, strings.Join(known, ", "))
 		}
 		ifc.Service = svc
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/ctsim/ctsim/firewall"
 	"github.com/ctsim/ctsim/firewall/awsjson"
 	"github.com/ctsim/ctsim/firewall/tfplan"
+	"github.com/ctsim/ctsim/sim"
 )
 
 var (
@@ -152,8 +153,8 @@ func (p *parser) options(n *yaml.Node) error {
 			if err != nil {
 				return err
 			}
-			if !contains(Services, svc) {
-				return p.errAt(it, "auto_tracked: service %q is not known; known: %s", svc, strings.Join(Services, ", "))
+			if known := sim.DefaultAutoTracked(); !contains(known, svc) {
+				return p.errAt(it, "auto_tracked: service %q is not known; known: %s", svc, strings.Join(known, ", "))
 			}
 			o.AutoTracked = append(o.AutoTracked, svc)
 		}
