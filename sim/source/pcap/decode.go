@@ -38,6 +38,8 @@ type decoder struct {
 	// cut reports whether the last decode kept a TCP header cut after its
 	// flags byte (WarnTCPHeaderCut).
 	cut bool
+	// parseErr reports whether the parser failed on the last frame.
+	parseErr bool
 }
 
 func newDecoder() *decoder {
@@ -62,12 +64,13 @@ func newDecoder() *decoder {
 // frames a healthy capture holds.
 func (d *decoder) decode(data []byte, link layers.LinkType, p *packet.Packet) SkipReason {
 	*p = packet.Packet{}
-	d.cut, d.sll.badHalen = false, false
+	d.cut, d.sll.badHalen, d.parseErr = false, false, false
 	if !linkSupported(link) {
 		return SkipUnsupportedLinkType
 	}
 	d.link.link = link
 	err := d.parser.DecodeLayers(data, &d.decoded)
+	d.parseErr = err != nil
 	if err != nil {
 		if r := d.failed(); r != reasonNone {
 			return r

@@ -56,10 +56,22 @@ type Reader struct {
 	dec  *decoder
 	maps map[netip.Addr]netip.Addr
 
-	// The current (last delivered) record, for Raw.
+	// m reads a regular classic pcap file in place, mapped (mapped.go);
+	// nil on the bufio path.
+	m *mapping
+	// recStart is the offset of the record being read, recReordered the
+	// reordered count before it (to put back after a fault in a mapping).
+	recStart     int64
+	recReordered uint64
+
+	// The current (last delivered) record, for Raw: its bytes, its capture
+	// info (pcapng) or timestamp and original length (pcap), its link type.
 	raw     []byte
 	ci      gopacket.CaptureInfo
+	rawNS   int64
+	rawOrig int
 	rawLink layers.LinkType
+	rawBuf  []byte // Raw's copy of a mapped record
 
 	first     int64 // Unix ns of the first record
 	haveFirst bool
@@ -69,8 +81,8 @@ type Reader struct {
 	bytes, capBytes            uint64
 	skipped                    [numReasons]uint64
 	warnings                   [numWarnings]uint64
-	snaplen                    int // pcap header's snap length, as declared
-	pcapBO                     binary.ByteOrder
+	snaplen                    int    // pcap header's snap length, as declared
+	bigEndian                  bool   // the pcap file's byte order
 	fracLimit                  uint32 // 1e6 (µs) or 1e9 (ns) for pcap
 	fracScale                  uint32 // 1000 (µs) or 1 (ns): to nanoseconds
 
@@ -88,7 +100,14 @@ func Open(path string, opt Options) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open capture: %w", err)
 	}
-	r, err := NewReader(f, path, opt)
+	r, err := openMapped(f, path, opt)
+	if r != nil || err != nil {
+		if err != nil {
+			f.Close()
+		}
+		return r, err
+	}
+	r, err = NewReader(f, path, opt)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -181,7 +200,7 @@ func (r *Reader) openPcap(hdr []byte) error {
 		return err
 	}
 	r.snaplen = int(min(pr.Snaplen(), MaxRecord+1))
-	r.pr, r.link, r.pcapBO = pr, pr.LinkType(), bo
+	r.pr, r.link, r.bigEndian = pr, pr.LinkType(), bo == binary.BigEndian
 	r.fracLimit, r.fracScale = 1e6, 1000
 	if pr.Resolution() == gopacket.TimestampResolutionNanosecond {
 		r.fracLimit, r.fracScale = 1e9, 1
@@ -228,6 +247,17 @@ func (r *Reader) openPcapng() error {
 // which costs a 2-byte allocation per packet on pcapng interfaces whose
 // link type is 256 or more (Linux SLL2, 276).
 func (r *Reader) Next(p *packet.Packet) (bool, error) {
+	if r.m != nil {
+		return r.nextMapped(p)
+	}
+	return r.next(p)
+}
+
+// next is Next. A record is counted in Read (and its lengths in the byte
+// counts) only once its bytes have all been looked at, so that a mapped
+// file cut short under the reader (mapped.go) ends the capture with the
+// accounting of a file that short.
+func (r *Reader) next(p *packet.Packet) (bool, error) {
 	for {
 		if r.done {
 			if r.err != nil {
@@ -236,45 +266,59 @@ func (r *Reader) Next(p *packet.Packet) (bool, error) {
 			return false, nil
 		}
 		start := r.offset()
+		r.recStart, r.recReordered = start, r.reordered
 		var (
-			data []byte
-			ci   gopacket.CaptureInfo
-			skip SkipReason
-			err  error
+			data    []byte
+			ns      int64 // pcap: Unix ns
+			origlen int
+			ci      gopacket.CaptureInfo // pcapng
+			skip    SkipReason
+			err     error
 		)
-		if r.ng != nil {
+		link := r.link
+		switch {
+		case r.m != nil:
+			data, ns, origlen, skip, err = r.readMapped()
+		case r.ng != nil:
 			data, ci, err = r.ng.ZeroCopyReadPacketData()
-		} else {
-			data, ci, skip, err = r.readPcapRecord()
+			origlen = ci.Length
+		default:
+			data, ns, origlen, skip, err = r.readPcapRecord()
 		}
 		if err != nil {
 			return false, r.fail(err, start)
 		}
+		var at packet.Time
 		if r.ng != nil {
 			r.countPassedOver(r.offset())
+			if len(data) > ci.Length {
+				r.warnings[WarnCaplenOverOriglen]++ // the pcap readers count pcap's
+			}
+			if len(ci.AncillaryData) > 0 {
+				link, _ = ci.AncillaryData[0].(layers.LinkType)
+			}
+			at = r.stamp(ci.Timestamp)
+		} else {
+			if skip != reasonNone {
+				r.read++
+				r.skipped[skip]++
+				continue
+			}
+			if len(data) > r.snaplen {
+				r.warnings[WarnCaplenOverSnaplen]++
+			}
+			at = r.stampNS(ns)
 		}
-		r.read++
-		if skip != reasonNone {
-			r.skipped[skip]++
-			continue
-		}
-		r.bytes += uint64(ci.Length)
-		r.capBytes += uint64(len(data))
-		link := r.link
-		if r.ng != nil && len(data) > ci.Length {
-			r.warnings[WarnCaplenOverOriglen]++ // readPcapRecord counts pcap's
-		}
-		if r.ng != nil && len(ci.AncillaryData) > 0 {
-			link, _ = ci.AncillaryData[0].(layers.LinkType)
-		} else if r.pr != nil && len(data) > r.snaplen {
-			r.warnings[WarnCaplenOverSnaplen]++
-		}
-		at := r.stamp(ci.Timestamp)
 		if at < r.start || (r.end != 0 && at > r.end) {
+			r.count(origlen, len(data))
 			r.skipped[SkipOutsideWindow]++
 			continue
 		}
 		reason := r.dec.decode(data, link, p)
+		if reason != reasonNone && r.m != nil && r.dec.parseErr && r.m.gone() {
+			return false, r.cutShort()
+		}
+		r.count(origlen, len(data))
 		if r.dec.sll.badHalen {
 			r.warnings[WarnSLLBadHalen]++
 		}
@@ -289,10 +333,22 @@ func (r *Reader) Next(p *packet.Packet) (bool, error) {
 		if r.maps != nil {
 			r.mapPacket(p)
 		}
-		r.raw, r.ci, r.rawLink = data, ci, link
+		r.raw, r.rawLink = data, link
+		if r.ng != nil {
+			r.ci = ci
+		} else {
+			r.rawNS, r.rawOrig = ns, origlen
+		}
 		r.delivered++
 		return true, nil
 	}
+}
+
+// count counts a record read whole: in Read, and its lengths.
+func (r *Reader) count(origlen, caplen int) {
+	r.read++
+	r.bytes += uint64(origlen)
+	r.capBytes += uint64(caplen)
 }
 
 // countPassedOver counts as read, and skipped, the pcapng blocks before
@@ -308,7 +364,12 @@ func (r *Reader) countPassedOver(end int64) {
 
 // offset returns how many bytes of the (decompressed) file the pcapgo
 // reader has consumed.
-func (r *Reader) offset() int64 { return r.g.pos - int64(r.br.Buffered()) }
+func (r *Reader) offset() int64 {
+	if r.m != nil {
+		return r.m.pos
+	}
+	return r.g.pos - int64(r.br.Buffered())
+}
 
 // fail ends the stream after a read error on the record that began at
 // byte start. io.EOF before any byte of a record is the clean end.
@@ -353,7 +414,11 @@ func (r *Reader) stamp(ts time.Time) packet.Time {
 	if ts.IsZero() {
 		return r.last
 	}
-	ns := ts.UnixNano()
+	return r.stampNS(ts.UnixNano())
+}
+
+// stampNS is stamp for a timestamp in Unix nanoseconds.
+func (r *Reader) stampNS(ns int64) packet.Time {
 	if !r.haveFirst {
 		r.first, r.haveFirst = ns, true
 	}
@@ -404,7 +469,22 @@ func (r *Reader) mapPacket(p *packet.Packet) {
 // the next call to Next; copy it to keep it. Before the first packet, all
 // three are zero.
 func (r *Reader) Raw() (data []byte, ci gopacket.CaptureInfo, link layers.LinkType) {
-	return r.raw, r.ci, r.rawLink
+	if r.raw == nil {
+		return nil, ci, 0
+	}
+	if r.ng != nil {
+		return r.raw, r.ci, r.rawLink
+	}
+	data = r.raw
+	if r.m != nil {
+		data = r.rawCopy(data)
+	}
+	ci = gopacket.CaptureInfo{
+		Timestamp:     time.Unix(0, r.rawNS).UTC(),
+		CaptureLength: len(r.raw),
+		Length:        r.rawOrig,
+	}
+	return data, ci, r.rawLink
 }
 
 // Stats returns the accounting so far. After Next has returned false it
@@ -435,6 +515,9 @@ func (r *Reader) Stats() Stats {
 // Close releases the file Open opened. It is safe to call more than once.
 func (r *Reader) Close() error {
 	var err error
+	if r.m != nil {
+		err = r.m.release() // the file is closed below: fill fails from now on
+	}
 	if r.gz != nil {
 		err = r.gz.Close()
 		r.gz = nil

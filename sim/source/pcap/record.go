@@ -1,11 +1,9 @@
 package pcap
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
-	"time"
-
-	"github.com/gopacket/gopacket"
 )
 
 // maxSaneRecord is the length beyond which a record header (a pcap
@@ -27,54 +25,50 @@ const maxSaneRecord = 16 << 20
 //
 // A clean end of file (no byte of a next record header) is io.EOF; a file
 // that ends inside a record is io.ErrUnexpectedEOF.
-func (r *Reader) readPcapRecord() (data []byte, ci gopacket.CaptureInfo, skip SkipReason, err error) {
+func (r *Reader) readPcapRecord() (data []byte, ns int64, origlen int, skip SkipReason, err error) {
 	h, err := r.br.Peek(16)
 	if len(h) < 16 {
 		if len(h) > 0 && (err == nil || err == io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, ci, reasonNone, err
+		return nil, 0, 0, reasonNone, err
 	}
-	bo := r.pcapBO
-	sec, frac := bo.Uint32(h[0:4]), bo.Uint32(h[4:8])
-	caplen, origlen := bo.Uint32(h[8:12]), bo.Uint32(h[12:16])
+	var sec, frac, caplen, orig uint32
+	if r.bigEndian {
+		sec, frac = binary.BigEndian.Uint32(h[0:4]), binary.BigEndian.Uint32(h[4:8])
+		caplen, orig = binary.BigEndian.Uint32(h[8:12]), binary.BigEndian.Uint32(h[12:16])
+	} else {
+		sec, frac = binary.LittleEndian.Uint32(h[0:4]), binary.LittleEndian.Uint32(h[4:8])
+		caplen, orig = binary.LittleEndian.Uint32(h[8:12]), binary.LittleEndian.Uint32(h[12:16])
+	}
 	if caplen > maxSaneRecord {
-		return nil, ci, reasonNone, fmt.Errorf("%w: captured length %d over the %d-byte limit", errRecordTooLarge, caplen, maxSaneRecord)
+		return nil, 0, 0, reasonNone, fmt.Errorf("%w: captured length %d over the %d-byte limit", errRecordTooLarge, caplen, maxSaneRecord)
 	}
 	r.br.Discard(16) // the 16 bytes are buffered: this cannot fail
-	if frac >= r.fracLimit {
-		// Like pcapgo (including its uint32 product), carry an
-		// out-of-range fraction into the seconds.
-		r.warnings[WarnTimestampFraction]++
-	}
-	ci.Timestamp = time.Unix(int64(sec), int64(frac*r.fracScale)).UTC()
-	ci.CaptureLength, ci.Length = int(caplen), int(origlen)
-	if caplen > origlen {
-		r.warnings[WarnCaplenOverOriglen]++
-	}
+	ns, origlen = r.recordTime(sec, frac, caplen, orig), int(orig)
 	n := int(caplen)
 	switch {
 	case n > MaxRecord:
 		if m, err := r.br.Discard(n); m < n {
-			return nil, ci, reasonNone, truncation(err)
+			return nil, 0, 0, reasonNone, truncation(err)
 		}
-		return nil, ci, SkipOversizedRecord, nil
+		return nil, ns, origlen, SkipOversizedRecord, nil
 	case n <= r.br.Size():
 		data, err = r.br.Peek(n)
 		if len(data) < n {
-			return nil, ci, reasonNone, truncation(err)
+			return nil, 0, 0, reasonNone, truncation(err)
 		}
 		r.br.Discard(n)
-		return data, ci, reasonNone, nil
+		return data, ns, origlen, reasonNone, nil
 	}
 	if cap(r.buf) < n {
 		r.buf = make([]byte, MaxRecord)
 	}
 	data = r.buf[:n]
 	if _, err := io.ReadFull(r.br, data); err != nil {
-		return nil, ci, reasonNone, truncation(err)
+		return nil, 0, 0, reasonNone, truncation(err)
 	}
-	return data, ci, reasonNone, nil
+	return data, ns, origlen, reasonNone, nil
 }
 
 // truncation turns the error of a read cut short inside a record into

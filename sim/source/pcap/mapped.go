@@ -1,0 +1,333 @@
+package pcap
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+	"unsafe"
+
+	"github.com/ctsim/ctsim/sim/packet"
+)
+
+// This file holds the zero-copy path for classic pcap files: the records
+// are read in place from a memory-mapped window of the file instead of
+// being copied out of it by read(2). Only the header of each record, and
+// the few header bytes of the frame the decoder looks at, are touched.
+//
+// The windows come from a windowSource: mmap(2) on unix (mmap_unix.go),
+// plain byte slices in tests. Open uses this path for a regular, not
+// compressed, classic pcap file; everything else (pcapng, gzip, pipes,
+// stdin, NewReader) reads through the guard and a bufio.Reader. Both paths
+// deliver the same packets, Stats and errors (TestMappedMatchesRead, and
+// FuzzReader on every input).
+
+// mapWindow is the default window length: 32 MiB, mapped at a time and
+// unmapped when reading moves past it, so that the mapped pages of the file
+// that count in the resident set stay under it whatever the file size.
+const mapWindow = 32 << 20
+
+// windowSource maps windows of a file. Its methods are called once per
+// window, never per record.
+type windowSource interface {
+	// size returns the file's current size.
+	size() (int64, error)
+	// window returns the n bytes of the file at offset off, off a multiple
+	// of align. The bytes are valid until release.
+	window(off int64, n int) ([]byte, error)
+	// release gives back a window.
+	release(b []byte) error
+	// align is the alignment of window offsets (the page size for mmap).
+	align() int64
+}
+
+// mapping is the reading position in a mapped classic pcap file and the
+// window around it.
+type mapping struct {
+	src windowSource
+	// win holds bytes [base, base+len(win)) of the file; pos is the offset
+	// of the next unread byte (the next record header).
+	win       []byte
+	base, pos int64
+	size      int64 // the file size, as last seen
+	winLen    int64 // the length of a window (at least one record)
+	// ahead is the index in win up to which cache lines have been touched
+	// ahead of the reading position; sink keeps those loads.
+	ahead int64
+	sink  byte
+}
+
+// newMapping starts reading src at offset pos with windows of winLen bytes.
+func newMapping(src windowSource, pos, winLen int64) *mapping {
+	a := src.align()
+	winLen = max((winLen+a-1)/a*a, a)
+	return &mapping{src: src, base: pos, pos: pos, winLen: winLen}
+}
+
+// fill maps the window that holds bytes [pos, pos+n) of the file. It first
+// reads the file size again, so a file that grew since is read on (as read(2)
+// would), and a file cut short is found before its missing pages are
+// mapped. It returns io.EOF when the file ends at pos and
+// io.ErrUnexpectedEOF when it ends inside [pos, pos+n).
+func (m *mapping) fill(n int64) error {
+	size, err := m.src.size()
+	if err != nil {
+		return err
+	}
+	m.size = size
+	end := m.pos + n
+	if end > size {
+		if m.pos >= size {
+			return io.EOF
+		}
+		return io.ErrUnexpectedEOF
+	}
+	if err := m.release(); err != nil {
+		return err
+	}
+	a := m.src.align()
+	base := m.pos / a * a
+	length := min(max(m.winLen, end-base), size-base)
+	b, err := m.src.window(base, int(length))
+	if err != nil {
+		return fmt.Errorf("map capture: %w", err)
+	}
+	m.win, m.base, m.ahead = b, base, m.pos-base
+	return nil
+}
+
+// lookahead is how far ahead of the reading position touchAhead loads the
+// window's cache lines.
+const lookahead = 2048
+
+// touchAhead loads one byte of every cache line of the window up to
+// lookahead bytes after index i, the end of the record just read. Each
+// record header says where the next one is, so reading them is a chain of
+// dependent loads that the CPU cannot overlap: a cache miss per record,
+// which read(2)'s copy of all the bytes did not pay. The loads here do not
+// depend on each other or on the records, so they overlap, and the
+// records' lines are in the cache by the time they are read.
+func (m *mapping) touchAhead(i int64) {
+	end := min(i+lookahead, int64(len(m.win)))
+	t, s := max(m.ahead, i), m.sink
+	for ; t < end; t += 64 {
+		s += m.win[t]
+	}
+	m.ahead, m.sink = t, s
+}
+
+// skip moves past n bytes at pos without mapping them (an oversized
+// record's data), or reports io.ErrUnexpectedEOF if the file ends first.
+func (m *mapping) skip(n int64) error {
+	if m.pos+n > m.size {
+		size, err := m.src.size()
+		if err != nil {
+			return err
+		}
+		m.size = size
+		if m.pos+n > size {
+			return io.ErrUnexpectedEOF
+		}
+	}
+	m.pos += n
+	return nil
+}
+
+// release gives back the current window.
+func (m *mapping) release() error {
+	if m.win == nil {
+		return nil
+	}
+	b := m.win
+	m.win, m.base = nil, m.pos
+	return m.src.release(b)
+}
+
+// inWindow reports whether address addr lies in the current window.
+func (m *mapping) inWindow(addr uintptr) bool {
+	if len(m.win) == 0 {
+		return false
+	}
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(m.win)))
+	return addr >= lo && addr-lo < uintptr(len(m.win))
+}
+
+// newMappedReader reads the classic pcap file that src maps, from its
+// header on, or returns nil when src is not one (too short for a pcap
+// header, or another format): the caller then reads the file through
+// NewReader, which reports it as it always has. The file header is checked
+// by NewReader itself, so its errors are the same.
+func newMappedReader(src windowSource, name string, opt Options, winLen int64) (*Reader, error) {
+	size, err := src.size()
+	if err != nil || size < 24 {
+		return nil, nil
+	}
+	w, err := src.window(0, 24)
+	if err != nil {
+		return nil, nil
+	}
+	var hdr [24]byte
+	copy(hdr[:], w)
+	if err := src.release(w); err != nil {
+		return nil, nil
+	}
+	switch binary.LittleEndian.Uint32(hdr[:]) {
+	case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1:
+	default:
+		return nil, nil
+	}
+	r, err := NewReader(bytes.NewReader(hdr[:]), name, opt)
+	if err != nil {
+		return nil, err
+	}
+	r.m = newMapping(src, 24, winLen)
+	r.m.size = size
+	return r, nil
+}
+
+// readMapped is readPcapRecord for a mapped file: the record's bytes are
+// returned in place, in the current window. It counts the same warnings
+// and returns the same errors, at the same points.
+func (r *Reader) readMapped() (data []byte, ns int64, origlen int, skip SkipReason, err error) {
+	m := r.m
+	i := m.pos - m.base
+	if i+16 > int64(len(m.win)) {
+		if err := m.fill(16); err != nil {
+			return nil, 0, 0, reasonNone, err
+		}
+		i = m.pos - m.base
+	}
+	h := m.win[i : i+16 : i+16]
+	var sec, frac, caplen, orig uint32
+	if r.bigEndian {
+		sec, frac = binary.BigEndian.Uint32(h[0:4]), binary.BigEndian.Uint32(h[4:8])
+		caplen, orig = binary.BigEndian.Uint32(h[8:12]), binary.BigEndian.Uint32(h[12:16])
+	} else {
+		sec, frac = binary.LittleEndian.Uint32(h[0:4]), binary.LittleEndian.Uint32(h[4:8])
+		caplen, orig = binary.LittleEndian.Uint32(h[8:12]), binary.LittleEndian.Uint32(h[12:16])
+	}
+	if caplen > maxSaneRecord {
+		return nil, 0, 0, reasonNone, fmt.Errorf("%w: captured length %d over the %d-byte limit", errRecordTooLarge, caplen, maxSaneRecord)
+	}
+	ns = r.recordTime(sec, frac, caplen, orig)
+	n := 16 + int64(caplen)
+	if caplen > MaxRecord {
+		if err := m.skip(n); err != nil {
+			return nil, 0, 0, reasonNone, err
+		}
+		return nil, ns, int(orig), SkipOversizedRecord, nil
+	}
+	if i+n > int64(len(m.win)) {
+		if err := m.fill(n); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF // the header was there
+			}
+			return nil, 0, 0, reasonNone, err
+		}
+		i = m.pos - m.base
+	}
+	m.pos += n
+	m.touchAhead(i + n)
+	return m.win[i+16 : i+n : i+n], ns, int(orig), reasonNone, nil
+}
+
+// recordTime counts the warnings a classic pcap record header raises and
+// returns its timestamp in Unix nanoseconds.
+func (r *Reader) recordTime(sec, frac, caplen, origlen uint32) int64 {
+	if frac >= r.fracLimit {
+		// Like pcapgo (including its uint32 product), carry an
+		// out-of-range fraction into the seconds.
+		r.warnings[WarnTimestampFraction]++
+	}
+	if caplen > origlen {
+		r.warnings[WarnCaplenOverOriglen]++
+	}
+	// time.Unix(sec, frac*scale).UnixNano(), without the time.Time: no
+	// overflow, as sec < 2^32 and the fraction < 2^32.
+	return int64(sec)*1e9 + int64(frac*r.fracScale)
+}
+
+// nextMapped is Next on a mapped file. A file cut short by someone else
+// while it is mapped makes its lost pages fault (SIGBUS) when read: that
+// fault is turned into the end of the capture, as if the file had been
+// that short all along (see faulted), instead of a crash.
+func (r *Reader) nextMapped(p *packet.Packet) (ok bool, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if e := recover(); e != nil {
+			ok, err = false, r.faulted(e)
+		}
+	}()
+	return r.next(p)
+}
+
+// faulted ends the capture after a memory fault e in the window, on the
+// record that began at r.recStart: a clean end if the file now ends before
+// that record, else a *CaptureError for io.ErrUnexpectedEOF, as for a file
+// truncated inside the record. A panic that is not a fault in the window
+// is not the reader's to handle and goes on.
+func (r *Reader) faulted(e any) error {
+	fault, ok := e.(interface {
+		runtime.Error
+		Addr() uintptr
+	})
+	if !ok || !r.m.inWindow(fault.Addr()) {
+		panic(e)
+	}
+	return r.cutShort()
+}
+
+// cutShort ends a mapped capture found shorter than its window: cleanly if
+// the file now ends before the record that began at r.recStart, else with
+// a *CaptureError for io.ErrUnexpectedEOF. Counters that the record had
+// moved before the fault are put back.
+func (r *Reader) cutShort() error {
+	r.reordered = r.recReordered
+	r.m.release()
+	r.m.pos = r.recStart
+	size, err := r.m.src.size()
+	if err == nil && r.recStart >= size {
+		err = io.EOF
+	} else if err == nil {
+		err = io.ErrUnexpectedEOF
+	}
+	return r.fail(err, r.recStart)
+}
+
+// gone reports whether the mapped file has been cut short before the end
+// of the current window: the decoder's parser turns a fault into an error
+// of its own (gopacket recovers panics), so a failed decode of a mapped
+// record asks the file.
+func (m *mapping) gone() bool {
+	size, err := m.src.size()
+	return err != nil || size < m.base+int64(len(m.win))
+}
+
+// rawCopy copies the mapped record data into r.rawBuf, so that Raw's bytes
+// stay readable whatever happens to the file (and after Close). A fault
+// while copying ends the capture as in nextMapped and gives no bytes.
+func (r *Reader) rawCopy(data []byte) (out []byte) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if e := recover(); e != nil {
+			fault, ok := e.(interface {
+				runtime.Error
+				Addr() uintptr
+			})
+			if !ok || !r.m.inWindow(fault.Addr()) {
+				panic(e)
+			}
+			if !r.done {
+				r.done = true
+				r.err = &CaptureError{File: r.name, Frame: r.read + 1, Offset: r.m.pos, Err: io.ErrUnexpectedEOF}
+			}
+			out = nil
+		}
+	}()
+	if cap(r.rawBuf) < len(data) {
+		r.rawBuf = make([]byte, 0, max(len(data), 2048))
+	}
+	return append(r.rawBuf[:0], data...)
+}
