@@ -152,23 +152,47 @@ func (k *Key) Tuple(aToB bool) packet.Tuple {
 // String formats the key a→b, as Tuple(true).String() does.
 func (k Key) String() string { return k.Tuple(true).String() }
 
+// Hash returns k's hash as every Table computes it (one fixed seed), so
+// that one hash serves every table a packet meets: LookupHashed, Peek and
+// PrefetchHashed take it.
+func (k *Key) Hash() uint64 { return k.hash(hashSeed) }
+
+// Sides returns the key's two sides in its order: each an address in its
+// 16-byte form (IPv4 mapped) and a port (for ICMP, the echo identifier or
+// the class ports). A caller keeping its own index of flows can take them
+// instead of normalising the packet's tuple a second time, and hash them
+// with HashSides.
+func (k *Key) Sides() (a, b [16]byte, aport, bport uint16) {
+	return k.a, k.b, k.aport, k.bport
+}
+
+// HashSides returns the Hash of the key with these sides, protocol and
+// family, without building it.
+func HashSides(a, b *[16]byte, aport, bport uint16, proto uint8, v6 bool) uint64 {
+	return hashFields(a, b, aport, bport, proto, v6, hashSeed)
+}
+
 // hash mixes the key with seed. It is a wyhash-style multiply-fold over
 // the key's words: fast, allocation-free and deterministic, which the
 // table needs for reproducible runs (STYLE.md lesson 7). Inputs are
 // simulated or captured packets, not an adversary, so a fixed seed is fine.
 func (k *Key) hash(seed uint64) uint64 {
+	return hashFields(&k.a, &k.b, k.aport, k.bport, k.proto, k.v6, seed)
+}
+
+func hashFields(ka, kb *[16]byte, aport, bport uint16, proto uint8, v6 bool, seed uint64) uint64 {
 	const (
 		m1 = 0xa0761d6478bd642f
 		m2 = 0xe7037ed1a0b428db
 		m3 = 0x8ebc6af09c88c6e3
 		m4 = 0x589965cc75374cc3
 	)
-	a0 := binary.LittleEndian.Uint64(k.a[:8])
-	a1 := binary.LittleEndian.Uint64(k.a[8:])
-	b0 := binary.LittleEndian.Uint64(k.b[:8])
-	b1 := binary.LittleEndian.Uint64(k.b[8:])
-	x := uint64(k.aport) | uint64(k.bport)<<16 | uint64(k.proto)<<32
-	if k.v6 {
+	a0 := binary.LittleEndian.Uint64(ka[:8])
+	a1 := binary.LittleEndian.Uint64(ka[8:])
+	b0 := binary.LittleEndian.Uint64(kb[:8])
+	b1 := binary.LittleEndian.Uint64(kb[8:])
+	x := uint64(aport) | uint64(bport)<<16 | uint64(proto)<<32
+	if v6 {
 		x |= 1 << 40
 	}
 	h := mix(a0^seed^m1, a1^m2) ^ mix(b0^m3, b1^m4)

@@ -142,11 +142,16 @@ func (t *Table) Prefetch(p *packet.Packet) {
 
 // PrefetchKey is Prefetch for a key made with KeyOf, so that a caller
 // consulting several tables about one packet builds its key once.
-func (t *Table) PrefetchKey(k *Key) {
+func (t *Table) PrefetchKey(k *Key) { t.PrefetchHashed(k.hash(hashSeed)) }
+
+// PrefetchHashed is Prefetch for a key whose Key.Hash is h.
+func (t *Table) PrefetchHashed(h uint64) {
 	if len(t.slots) == 0 {
 		return
 	}
-	a := uintptr(unsafe.Pointer(&t.slots[k.hash(hashSeed)&t.mask]))
+	a := uintptr(unsafe.Pointer(&t.slots[h&t.mask]))
 	memhint.Prefetch(a)
-	memhint.Prefetch(a + unsafe.Sizeof(entry{}) - 1) // an entry may straddle two lines
+	memhint.Prefetch(a + 64)
+	memhint.Prefetch(a + 128)
+	memhint.Prefetch(a + 192)
 }

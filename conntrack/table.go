@@ -203,9 +203,37 @@ func (t *Table) LookupKey(k *Key, srcIsA bool, now packet.Time) Match {
 	return t.lookupKey(k, srcIsA, now)
 }
 
+// LookupHashed is LookupKey for a key whose Key.Hash is h, so that a
+// caller consulting several tables about one packet hashes its key once.
+// It does not allocate.
+func (t *Table) LookupHashed(k *Key, h uint64, srcIsA bool, now packet.Time) Match {
+	return t.lookupHashed(k, h, srcIsA, now)
+}
+
+// Peek is LookupHashed without side effects: it reports a live entry as
+// LookupHashed does, but an entry expired at now as no Match at all
+// (neither Found nor Expired), leaving its removal and its report to the
+// next Lookup. A caller can so consult several tables before deciding to
+// change any; a Found Match may be passed to Update. It does not allocate.
+func (t *Table) Peek(k *Key, h uint64, srcIsA bool, now packet.Time) Match {
+	i := t.find(k, h)
+	if i < 0 {
+		return Match{}
+	}
+	e := &t.slots[i]
+	if now >= deadline(e.lastSeen, t.tm.timeout(e)) {
+		return Match{}
+	}
+	return Match{Found: true, Dir: dirOf(e, srcIsA), Gen: e.gen, State: stateOf(e), slot: int32(i), moves: t.moves}
+}
+
 // lookupKey is Lookup for a key; srcIsA tells the packet's direction.
 func (t *Table) lookupKey(k *Key, srcIsA bool, now packet.Time) Match {
-	i := t.find(k, k.hash(hashSeed))
+	return t.lookupHashed(k, k.hash(hashSeed), srcIsA, now)
+}
+
+func (t *Table) lookupHashed(k *Key, h uint64, srcIsA bool, now packet.Time) Match {
+	i := t.find(k, h)
 	if i < 0 {
 		return Match{}
 	}
@@ -268,6 +296,14 @@ func (t *Table) Advance(m Match, p *packet.Packet, now packet.Time) Match {
 
 // advance steps e with p and restarts its idle timer.
 func (t *Table) advance(e *entry, dir Dir, p *packet.Packet, now packet.Time) {
+	if t.cfg.Allowance == 0 {
+		// No expiry index to keep.
+		if step(e, dir, p, now, t.cfg.Profile) {
+			t.stats.Invalid++
+		}
+		e.lastSeen = max(e.lastSeen, now)
+		return
+	}
 	old := deadline(e.lastSeen, t.tm.timeout(e))
 	if step(e, dir, p, now, t.cfg.Profile) {
 		t.stats.Invalid++
@@ -275,7 +311,7 @@ func (t *Table) advance(e *entry, dir Dir, p *packet.Packet, now packet.Time) {
 	if now > e.lastSeen {
 		e.lastSeen = now
 	}
-	if at := deadline(e.lastSeen, t.tm.timeout(e)); at < old && t.cfg.Allowance > 0 {
+	if at := deadline(e.lastSeen, t.tm.timeout(e)); at < old {
 		// The deadline moved earlier: keep the expiry index's invariant.
 		t.pushExpiry(e.key.hash(hashSeed), at)
 	}

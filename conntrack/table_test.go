@@ -446,3 +446,52 @@ func TestFullTableReclaimsOnlyExpiredEntries(t *testing.T) {
 		t.Errorf("expiries %+v, want the reset entry at 11s", exp)
 	}
 }
+
+// TestPeekFindsLiveEntriesAndChangesNothing checks Peek against Lookup:
+// a live entry is found in the packet's direction, one expired at now
+// (lastSeen + 30 s for UDP, SPEC.md §2.4; edge at 30 s ± 1 ns) is not,
+// and neither case removes or counts anything — the next Lookup still
+// reports the expiry. One hash serves every table: Key.Hash equals
+// HashSides of Key.Sides.
+func TestPeekFindsLiveEntriesAndChangesNothing(t *testing.T) {
+	const out, back = "udp 10.0.1.10:40000 > 10.0.2.20:53", "udp 10.0.2.20:53 > 10.0.1.10:40000"
+	tests := []struct {
+		line  string
+		probe packet.Time
+		found bool
+		dir   Dir
+	}{
+		{out, at(1), true, Original},
+		{back, at(29), true, Reply},
+		{back, at(30) - 1, true, Reply},
+		{back, at(30), false, Original},
+		{out, at(31), false, Original},
+	}
+	for _, tc := range tests {
+		tb := newTable(t, Config{})
+		send(t, tb, out, 0)
+		k, srcIsA := KeyOf(pkt(tc.line))
+		a, b, ap, bp := k.Sides()
+		if h := HashSides(&a, &b, ap, bp, k.Proto(), k.Is6()); h != k.Hash() {
+			t.Fatalf("HashSides %x, Hash %x", h, k.Hash())
+		}
+		before := tb.Stats()
+		m := tb.Peek(&k, k.Hash(), srcIsA, tc.probe)
+		if m.Found != tc.found || m.Expired || (m.Found && m.Dir != tc.dir) {
+			t.Errorf("%s at %v: Peek %+v, want found=%v dir %v and no expiry", tc.line, tc.probe, m, tc.found, tc.dir)
+		}
+		if after := tb.Stats(); after != before {
+			t.Errorf("%s at %v: Peek changed the stats %+v → %+v", tc.line, tc.probe, before, after)
+		}
+		l := tb.LookupHashed(&k, k.Hash(), srcIsA, tc.probe)
+		if l.Found != tc.found || l.Expired == tc.found {
+			t.Errorf("%s at %v: Lookup after Peek %+v, want found=%v, expired=%v", tc.line, tc.probe, l, tc.found, !tc.found)
+		}
+		if m.Found {
+			tb.Update(m, pkt(tc.line), tc.probe)
+			if got := seen(tb, tc.line, tc.probe+1); !got.Found {
+				t.Errorf("%s at %v: the entry Peek found was lost by Update", tc.line, tc.probe)
+			}
+		}
+	}
+}

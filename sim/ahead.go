@@ -4,6 +4,7 @@ import (
 	"unsafe"
 
 	"github.com/ctsim/ctsim/sim/memhint"
+	"github.com/ctsim/ctsim/sim/packet"
 )
 
 // Reading ahead. A capture replay looks up three large tables per packet —
@@ -52,10 +53,21 @@ func (e *Engine) fill(s *sourceState) {
 			return
 		}
 		r.len++
-		fh := &r.key[j]
-		fh.srcIsA = fh.key.setPacket(&r.pkt[j])
-		h := fh.key.hash()
-		fh.hash, fh.ctOK, r.flow[j] = h, false, -1
+		p, fh := &r.pkt[j], &r.key[j]
+		fh.ctSrcIsA = fh.ct.SetPacket(p)
+		fh.ctHash, fh.ctOK = fh.ct.Hash(), true
+		if p.Proto == packet.ProtoTCP || p.Proto == packet.ProtoUDP || p.IsICMPEcho() {
+			// The flow key is the conntrack key: same sides, same order,
+			// same hash (flowKey.hash).
+			a, b, ap, bp := fh.ct.Sides()
+			fh.key = flowKey{a: a, b: b, aport: ap, bport: bp, proto: p.Proto, v6: p.Src.Is6()}
+			fh.srcIsA, fh.hash = fh.ctSrcIsA, fh.ctHash
+		} else {
+			fh.srcIsA = fh.key.setPacket(p)
+			fh.hash = fh.key.hash()
+		}
+		h := fh.hash
+		r.flow[j] = -1
 		if len(e.flowIdx.slots) > 0 {
 			memhint.Prefetch(uintptr(unsafe.Pointer(&e.flowIdx.slots[h&e.flowIdx.mask])))
 		}
@@ -87,15 +99,11 @@ func (e *Engine) take(s *sourceState) bool {
 	if aheadConntrak-1 < r.len {
 		j := r.at(aheadConntrak - 1)
 		if i := r.flow[j]; i >= 0 && int(i) < len(e.flows) {
-			fh := &r.key[j]
+			h := r.key[j].ctHash
 			for _, fi := range e.flows[i].ends {
 				if fi >= 0 {
 					if t := e.net.ifaces[fi].table; t != nil {
-						if !fh.ctOK {
-							fh.ctSrcIsA = fh.ct.SetPacket(&r.pkt[j])
-							fh.ctOK = true
-						}
-						t.PrefetchKey(&fh.ct)
+						t.PrefetchHashed(h)
 					}
 				}
 			}

@@ -11,17 +11,18 @@ import (
 	"github.com/ctsim/ctsim/sim/packet"
 )
 
-// randSource generates n random packets between app, web and an outside
-// host — TCP with random flags, UDP, ICMP echo — on a few ports, so that
-// flows are allowed, dropped, tracked, answered and expired (gaps up to
-// 40 s). It does not allocate.
+// randSource generates n random packets between hosts (randHosts if nil)
+// — TCP with random flags, UDP, ICMP echo — on a few ports, so that flows
+// are allowed, dropped, tracked, answered and expired (gaps up to 40 s).
+// It does not allocate.
 type randSource struct {
-	rng *rand.Rand
-	n   int
-	at  Time
+	rng   *rand.Rand
+	n     int
+	at    Time
+	hosts []netip.Addr
 }
 
-var randHosts = [...]string{"10.0.1.10", "10.0.2.20", "198.51.100.7"}
+var randHosts = []netip.Addr{ip("10.0.1.10"), ip("10.0.2.20"), ip("198.51.100.7")}
 
 func (r *randSource) Next(p *Packet) (bool, error) {
 	if r.n == 0 {
@@ -32,8 +33,12 @@ func (r *randSource) Next(p *Packet) (bool, error) {
 	if r.rng.IntN(200) == 0 {
 		r.at += Time(40 * time.Second)
 	}
-	s, d := r.rng.IntN(3), r.rng.IntN(3)
-	*p = Packet{At: r.at, Src: ip(randHosts[s]), Dst: ip(randHosts[d]), Length: 60}
+	hosts := r.hosts
+	if hosts == nil {
+		hosts = randHosts
+	}
+	s, d := r.rng.IntN(len(hosts)), r.rng.IntN(len(hosts))
+	*p = Packet{At: r.at, Src: hosts[s], Dst: hosts[d], Length: 60}
 	ports := [...]uint16{443, 80, 53, 40000, 40001}
 	switch r.rng.IntN(4) {
 	case 0, 1:
@@ -48,49 +53,122 @@ func (r *randSource) Next(p *Packet) (bool, error) {
 	return true, nil
 }
 
-// TestRunReadAheadChangesNothing: Run reads sources ahead and prefetches
-// their lookups (ahead.go); the Result must be exactly the one stepping
-// the same packets one by one gives — flows, verdicts, first drops, hints,
-// conntrack counters — with a rule change in the middle (SPEC.md §2.2
-// tracked flows survive it, CT4).
+// TestRunReadAheadChangesNothing: Run reads sources ahead, prefetches
+// their lookups (ahead.go) and takes the packets of known tracked flows by
+// fastWalk, with the network ACL verdicts each flow caches (fast.go); the
+// Result must be exactly the one stepping the same packets one by one
+// gives — flows, verdicts, first drops, hints, conntrack counters. The
+// cases change the rules in the middle of the run so that cached verdicts
+// go stale: a security group rule removed (SPEC.md §2.2, tracked flows
+// survive it, CT4), a network ACL deny added then removed and a subnet
+// moved to another network ACL (SPEC.md §3, §8 case 30: the NACL change
+// breaks tracked connections at once), public addresses behind the
+// internet gateway's NAT and a NAT gateway (SPEC.md §6), and state
+// deferred to the end of the path (Options.NoStateOnLaterDrop).
 func TestRunReadAheadChangesNothing(t *testing.T) {
-	for seed := uint64(1); seed <= 5; seed++ {
-		change := Change{Kind: RemoveSGRule, Group: "sg-web", Direction: firewall.Ingress, RuleID: "https"}
-		newSrc := func() *randSource { return &randSource{rng: rand.New(rand.NewPCG(seed, 7)), n: 3000} }
+	type sched struct {
+		at Time
+		c  Change
+	}
+	denyIn := nacl(50, "in", "deny", "tcp", 443, 443, "0.0.0.0/0")
+	denyOut := nacl(60, "out", "deny", "udp", 53, 53, "0.0.0.0/0")
+	natWorld := func() *world {
+		w := benchWorld()
+		w.inv.Subnets = append(w.inv.Subnets, firewall.Subnet{ID: "s3", VPC: "vpc-1", CIDR: pfx("10.0.3.0/24"), NACL: "acl-1"})
+		return w.host("nat", "s3", []string{"10.0.3.5"}).edit(func(in *firewall.Interface) {
+			in.Service, in.PublicAddrs = "nat-gateway", []netip.Addr{ip("203.0.113.99")}
+		})
+	}
+	publicWorld := func() *world {
+		return benchWorld().edit(func(in *firewall.Interface) { in.PublicAddrs = []netip.Addr{ip("203.0.113.20")} })
+	}
+	tests := []struct {
+		name    string
+		world   func() *world
+		opt     Options
+		hosts   []netip.Addr
+		changes []sched
+		// wantDrop is a "filter:reason" key some drop must have.
+		wantDrop string
+	}{
+		{"sg rule removed", benchWorld, Options{Replay: true}, nil,
+			[]sched{{Time(2 * time.Second), Change{Kind: RemoveSGRule, Group: "sg-web", Direction: firewall.Ingress, RuleID: "https"}}}, ""},
+		{"nacl deny added then removed", benchWorld, Options{Replay: true}, nil,
+			[]sched{
+				{Time(2 * time.Second), Change{Kind: AddNACLEntry, ACL: "acl-1", Entry: denyIn}},
+				{Time(3 * time.Second), Change{Kind: AddNACLEntry, ACL: "acl-1", Entry: denyOut}},
+				{Time(5 * time.Second), Change{Kind: RemoveNACLEntry, ACL: "acl-1", Direction: firewall.Ingress, Number: 50}},
+			}, "nacl:nacl_deny"},
+		{"subnet moved to a deny-all nacl", func() *world {
+			w := benchWorld()
+			w.inv.NetworkACLs = append(w.inv.NetworkACLs, firewall.CustomNACL("acl-deny", "vpc-1"))
+			return w
+		}, Options{}, nil,
+			[]sched{{Time(2 * time.Second), Change{Kind: AssociateNACL, ACL: "acl-deny", Subnet: "s2"}}}, "nacl:nacl_default_deny"},
+		{"public address behind the internet gateway", publicWorld, Options{Replay: true},
+			[]netip.Addr{ip("10.0.1.10"), ip("203.0.113.20"), ip("198.51.100.7"), ip("10.0.2.20")}, nil, ""},
+		{"nat gateway", natWorld, Options{},
+			[]netip.Addr{ip("10.0.1.10"), ip("10.0.2.20"), ip("198.51.100.7"), ip("10.0.3.5")}, nil, ""},
+		{"state deferred to the end of the path", benchWorld, Options{NoStateOnLaterDrop: true}, nil,
+			[]sched{{Time(2 * time.Second), Change{Kind: AddNACLEntry, ACL: "acl-1", Entry: denyOut}}}, "nacl:nacl_deny"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for seed := uint64(1); seed <= 5; seed++ {
+				newSrc := func() *randSource {
+					return &randSource{rng: rand.New(rand.NewPCG(seed, 7)), n: 3000, hosts: tc.hosts}
+				}
+				newEngine := func() *Engine {
+					e := tc.world().engine(t, tc.opt)
+					for _, c := range tc.changes {
+						if err := e.Schedule(c.at, c.c); err != nil {
+							t.Fatal(err)
+						}
+					}
+					return e
+				}
+				stepped := newEngine()
+				src := newSrc()
+				var p Packet
+				for {
+					ok, _ := src.Next(&p)
+					if !ok {
+						break
+					}
+					stepped.Step(&p)
+				}
+				want := stepped.Result()
 
-		stepped := benchWorld().engine(t, Options{Replay: true})
-		if err := stepped.Schedule(Time(2*time.Second), change); err != nil {
-			t.Fatal(err)
-		}
-		src := newSrc()
-		var p Packet
-		for {
-			ok, _ := src.Next(&p)
-			if !ok {
-				break
+				ran := newEngine()
+				ran.AddSource(newSrc())
+				got, err := ran.Run(Never)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Summary.Read != 3000 || got.Summary.Dropped == 0 || got.Summary.Forwarded == 0 ||
+					got.Summary.Expired == 0 || len(got.Changes) != len(tc.changes) {
+					t.Fatalf("seed %d: summary %+v, %d changes: want 3000 packets, some dropped, some forwarded, some expired, the changes applied",
+						seed, got.Summary, len(got.Changes))
+				}
+				if tc.wantDrop != "" && !hasCount(got.Summary.DroppedBy, tc.wantDrop) {
+					t.Fatalf("seed %d: no %s drop in %+v", seed, tc.wantDrop, got.Summary.DroppedBy)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("seed %d: Run's result differs from Step's:\nrun:  %+v\nstep: %+v", seed, got.Summary, want.Summary)
+				}
 			}
-			stepped.Step(&p)
-		}
-		want := stepped.Result()
+		})
+	}
+}
 
-		ran := benchWorld().engine(t, Options{Replay: true})
-		if err := ran.Schedule(Time(2*time.Second), change); err != nil {
-			t.Fatal(err)
-		}
-		ran.AddSource(newSrc())
-		got, err := ran.Run(Never)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.Summary.Read != 3000 || got.Summary.Dropped == 0 || got.Summary.Forwarded == 0 ||
-			got.Summary.Expired == 0 || len(got.Changes) != 1 {
-			t.Fatalf("seed %d: summary %+v, %d changes: want 3000 packets, some dropped, some forwarded, some expired, the change applied",
-				seed, got.Summary, len(got.Changes))
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("seed %d: Run's result differs from Step's:\nrun:  %+v\nstep: %+v", seed, got.Summary, want.Summary)
+// hasCount reports whether cs has a nonzero count for key.
+func hasCount(cs []Count, key string) bool {
+	for _, c := range cs {
+		if c.Key == key && c.Count > 0 {
+			return true
 		}
 	}
+	return false
 }
 
 // TestRunReadAheadAllocatesNothingPerPacket: once the flows and conntrack

@@ -24,7 +24,10 @@ type Engine struct {
 	inv firewall.Inventory // private copy; changes edit it
 	rs  *firewall.RuleSet
 	gen uint16
-	net network
+	// epoch counts compilations like gen, without wrapping: it dates the
+	// network ACL verdicts flows cache (fastWalk).
+	epoch uint32
+	net   network
 
 	q       queue
 	changes []pendingChange
@@ -48,6 +51,7 @@ type Engine struct {
 	// ck is the conntrack key of the packet on the path (both tables
 	// use it).
 	ck       conntrack.Key
+	ckHash   uint64
 	ckSrcIsA bool
 	pending  [2]pendingInsert
 	npend    int
@@ -237,6 +241,7 @@ func (e *Engine) compile() error {
 	}
 	e.rs = rs
 	e.gen++
+	e.epoch++
 	for i := range e.net.ifaces {
 		f := &e.net.ifaces[i]
 		in := &e.inv.Interfaces[f.inv]
@@ -371,7 +376,7 @@ func (e *Engine) run(horizon Time) error {
 		s.ok = false
 		e.advance(s.next.At)
 		e.late, s.late = s.late, false
-		e.process(s.next, s.namer, s.nextKey)
+		e.process(s.next, s.namer, s.nextKey, !e.opt.Explain)
 	}
 	return errors.Join(e.err, srcErr)
 }
@@ -448,7 +453,7 @@ func (e *Engine) Step(p *Packet) PacketOutcome {
 	}
 	e.late = p.At < e.now
 	e.advance(p.At)
-	return e.process(p, -1, nil)
+	return e.process(p, -1, nil, false)
 }
 
 // Options configure an Engine. The zero Options are AWS's defaults: the AWS

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"encoding/binary"
-	"math/bits"
 	"net/netip"
 	"unsafe"
 
@@ -70,27 +69,11 @@ func less16(x, y *addrKey) bool {
 	return binary.BigEndian.Uint64(x[8:]) < binary.BigEndian.Uint64(y[8:])
 }
 
-// hash mixes the key's words (a wyhash-style multiply-fold): fast,
-// allocation-free and deterministic.
+// hash returns the key's hash: conntrack's for a key of the same sides,
+// so that a TCP or UDP packet read ahead is hashed once for the flow index
+// and both conntrack tables (see Engine.fill).
 func (k *flowKey) hash() uint64 {
-	const (
-		m1 = 0xa0761d6478bd642f
-		m2 = 0xe7037ed1a0b428db
-		m3 = 0x8ebc6af09c88c6e3
-		m4 = 0x589965cc75374cc3
-	)
-	x := uint64(k.aport) | uint64(k.bport)<<16 | uint64(k.proto)<<32
-	if k.v6 {
-		x |= 1 << 40
-	}
-	h := fold(binary.LittleEndian.Uint64(k.a[:8])^m1, binary.LittleEndian.Uint64(k.a[8:])^m2) ^
-		fold(binary.LittleEndian.Uint64(k.b[:8])^m3, binary.LittleEndian.Uint64(k.b[8:])^m4)
-	return fold(h^x^m2, m1)
-}
-
-func fold(a, b uint64) uint64 {
-	hi, lo := bits.Mul64(a, b)
-	return hi ^ lo
+	return conntrack.HashSides((*[16]byte)(&k.a), (*[16]byte)(&k.b), k.aport, k.bport, k.proto, k.v6)
 }
 
 // addr returns the side's address in the key's family.
@@ -161,6 +144,12 @@ type flowState struct {
 	// expiredState[side] is the state that entry expired in (TCP
 	// TIME_WAIT, say), so the hint can name the timeout that applied.
 	expiredState [2]conntrack.State
+	// naclPass has bit 1<<side set when the network ACLs on the path of
+	// that direction (0: from the initiator) are known to allow the
+	// flow's packets under the rules of Engine.epoch naclEpoch (see
+	// fastWalk).
+	naclPass  uint8
+	naclEpoch uint32
 }
 
 // tuple returns the flow's tuple from initiator to responder.
@@ -297,6 +286,7 @@ type flowHint struct {
 	ctOK     bool
 	hash     uint64
 	ct       conntrack.Key
+	ctHash   uint64 // ct.Hash(), when ctOK
 }
 
 // flowFor returns the index of q's flow, creating it, and whether q travels

@@ -18,8 +18,9 @@ type pendingInsert struct {
 
 // process walks one packet through the path at the engine's current time
 // and records the outcome (see the package comment for the path).
-// pre, if not nil, is p's flow key computed ahead.
-func (e *Engine) process(p *Packet, namer int16, pre *flowHint) PacketOutcome {
+// pre, if not nil, is p's flow key computed ahead. fast lets the packet
+// take fastWalk: nobody reads its steps (the outcome then has none).
+func (e *Engine) process(p *Packet, namer int16, pre *flowHint, fast bool) PacketOutcome {
 	e.steps = e.steps[:0]
 	e.npend = 0
 	e.stats.read++
@@ -59,6 +60,9 @@ func (e *Engine) process(p *Packet, namer int16, pre *flowHint) PacketOutcome {
 
 	fi, back := e.flowFor(&q, namer, pre)
 	fl := &e.flows[fi]
+	if fast && !q.Fragment.IsFragment && e.fastWalk(&q, fl, back, pre) {
+		return e.finish(&q, fi, back, true, clsTracked)
+	}
 	forwarded, cls := e.walk(&q, fl, back, pre)
 	if srcNAT >= 0 && forwarded {
 		e.pushSrcNAT(srcNAT, srcPublic)
@@ -144,13 +148,14 @@ func (e *Engine) walk(q *Packet, fl *flowState, back bool, pre *flowHint) (bool,
 	if (src != nil && src.sg != nil) || (dst != nil && dst.sg != nil) {
 		// One conntrack key serves both interfaces' tables.
 		if pre != nil && pre.ctOK {
-			e.ck, e.ckSrcIsA = pre.ct, pre.ctSrcIsA
+			e.ck, e.ckSrcIsA, e.ckHash = pre.ct, pre.ctSrcIsA, pre.ctHash
 		} else {
 			e.ckSrcIsA = e.ck.SetPacket(q)
+			e.ckHash = e.ck.Hash()
 			if src != nil && src.table != nil && dst != nil && dst.table != nil {
 				// Not read ahead (Step): let the destination table's
 				// cache miss overlap the source table's.
-				dst.table.PrefetchKey(&e.ck)
+				dst.table.PrefetchHashed(e.ckHash)
 			}
 		}
 	}
@@ -278,7 +283,7 @@ func (e *Engine) sgDecide(f *iface, dir firewall.Direction, q *Packet, fl *flowS
 		return false, 0
 	}
 
-	m := tbl.LookupKey(&e.ck, e.ckSrcIsA, e.now)
+	m := tbl.LookupHashed(&e.ck, e.ckHash, e.ckSrcIsA, e.now)
 	if m.Found {
 		if e.opt.NoStateOnLaterDrop && dir == firewall.Egress {
 			e.defer1(tbl, m, true)
@@ -436,7 +441,6 @@ func (e *Engine) finish(q *Packet, fi int32, back, forwarded bool, cls uint8) Pa
 		fl.packetsOut++
 		fl.bytesOut += uint64(q.Length)
 	}
-	last := e.decisive()
 	if forwarded {
 		e.stats.forwarded++
 		switch {
@@ -455,6 +459,7 @@ func (e *Engine) finish(q *Packet, fi int32, back, forwarded bool, cls uint8) Pa
 			fl.fwdOut++
 		}
 	} else {
+		last := e.decisive()
 		e.stats.dropped++
 		if e.stats.dropBy == nil {
 			e.stats.dropBy = make(map[dropKey]uint64)
@@ -490,5 +495,9 @@ func (e *Engine) finish(q *Packet, fi int32, back, forwarded bool, cls uint8) Pa
 			Steps: append([]Step(nil), e.steps...),
 		})
 	}
-	return PacketOutcome{Forwarded: forwarded, Decisive: *last, Steps: e.steps, Flow: int(fi)}
+	if len(e.steps) == 0 {
+		// fastWalk's packet: no steps were kept.
+		return PacketOutcome{Forwarded: forwarded, Flow: int(fi)}
+	}
+	return PacketOutcome{Forwarded: forwarded, Decisive: *e.decisive(), Steps: e.steps, Flow: int(fi)}
 }
