@@ -178,15 +178,27 @@ func ngSPB(data []byte) []byte {
 }
 
 // readAll reads a whole in-memory capture, checks the accounting
-// invariants, and returns the packets and the stats.
+// invariants, and returns the packets and the stats. A classic pcap is
+// read on the mapped path too (windows of several sizes), which must give
+// the same.
 func readAll(t testing.TB, file []byte, opt Options, maps ...[2]string) ([]packet.Packet, Stats) {
 	t.Helper()
 	r, err := NewReader(bytes.NewReader(file), "test.pcap", opt)
 	if err != nil {
 		t.Fatalf("NewReader: %v", err)
 	}
-	for _, m := range maps {
-		r.Map(ip(m[0]), ip(m[1]))
+	got := readWhole(t, r, maps...)
+	checkMappedLikeRead(t, file, opt, got, nil, maps...)
+	return got.pkts, got.s
+}
+
+// readPath is readAll on the read path only, with no more allocation than
+// the Reader's own and the packets'.
+func readPath(t testing.TB, file []byte, opt Options) ([]packet.Packet, Stats) {
+	t.Helper()
+	r, err := NewReader(bytes.NewReader(file), "test.pcap", opt)
+	if err != nil {
+		t.Fatalf("NewReader: %v", err)
 	}
 	var pkts []packet.Packet
 	ds := drain(t, r, func(p *packet.Packet) { pkts = append(pkts, *p) })

@@ -3,6 +3,7 @@ package pcap
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -53,6 +54,8 @@ type mapping struct {
 	base, pos int64
 	size      int64 // the file size, as last seen
 	winLen    int64 // the length of a window (at least one record)
+	// retry is the offset of the last record read again after a fault.
+	retry int64
 	// ahead is the index in win up to which cache lines have been touched
 	// ahead of the reading position; sink keeps those loads.
 	ahead int64
@@ -189,7 +192,10 @@ func newMappedReader(src windowSource, name string, opt Options, winLen int64) (
 
 // readMapped is readPcapRecord for a mapped file: the record's bytes are
 // returned in place, in the current window. It counts the same warnings
-// and returns the same errors, at the same points.
+// and returns the same errors, at the same points. Every load from the
+// window happens before anything is counted or m.pos moves, so a fault
+// (the file cut short under it) can be retried from the record's start
+// (see nextMapped).
 func (r *Reader) readMapped() (data []byte, ns int64, origlen int, skip SkipReason, err error) {
 	m := r.m
 	i := m.pos - m.base
@@ -211,25 +217,25 @@ func (r *Reader) readMapped() (data []byte, ns int64, origlen int, skip SkipReas
 	if caplen > maxSaneRecord {
 		return nil, 0, 0, reasonNone, fmt.Errorf("%w: captured length %d over the %d-byte limit", errRecordTooLarge, caplen, maxSaneRecord)
 	}
-	ns = r.recordTime(sec, frac, caplen, orig)
 	n := 16 + int64(caplen)
 	if caplen > MaxRecord {
-		if err := m.skip(n); err != nil {
+		err := m.skip(n)
+		ns = r.recordTime(sec, frac, caplen, orig)
+		if err != nil {
 			return nil, 0, 0, reasonNone, err
 		}
 		return nil, ns, int(orig), SkipOversizedRecord, nil
 	}
 	if i+n > int64(len(m.win)) {
-		if err := m.fill(n); err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF // the header was there
-			}
+		if err := m.fill(n); err != nil { // io.ErrUnexpectedEOF: the header is there
+			r.recordTime(sec, frac, caplen, orig)
 			return nil, 0, 0, reasonNone, err
 		}
 		i = m.pos - m.base
 	}
-	m.pos += n
 	m.touchAhead(i + n)
+	ns = r.recordTime(sec, frac, caplen, orig)
+	m.pos += n
 	return m.win[i+16 : i+n : i+n], ns, int(orig), reasonNone, nil
 }
 
@@ -249,26 +255,49 @@ func (r *Reader) recordTime(sec, frac, caplen, origlen uint32) int64 {
 	return int64(sec)*1e9 + int64(frac*r.fracScale)
 }
 
+// errMapFault ends a mapped capture whose pages fault although the file
+// is as long as they: an I/O error under the mapping, most likely.
+var errMapFault = errors.New("memory fault reading the mapped capture (an I/O error?)")
+
 // nextMapped is Next on a mapped file. A file cut short by someone else
-// while it is mapped makes its lost pages fault (SIGBUS) when read: that
-// fault is turned into the end of the capture, as if the file had been
-// that short all along (see faulted), instead of a crash.
-func (r *Reader) nextMapped(p *packet.Packet) (ok bool, err error) {
+// while it is mapped makes its lost pages fault (SIGBUS) when read; the
+// fault is recovered instead of crashing the program, and reading goes on
+// as if the file had been that short all along: the record is read again
+// from its start in a window of the file's new size (at most once: a
+// second fault on the same record is errMapFault), or, if the fault came
+// while the record was decoded (its own bytes are gone), the capture ends
+// with a *CaptureError for io.ErrUnexpectedEOF, as read(2) would end it.
+// One race is left: a file cut to a length that is not a multiple of the
+// page size keeps the rest of its last page readable, as zeros, until the
+// reader next looks at the file size (at each new window or the end of
+// the window): records read from there are read as zeros.
+func (r *Reader) nextMapped(p *packet.Packet) (bool, error) {
+	for {
+		ok, err, again := r.nextGuarded(p)
+		if !again {
+			return ok, err
+		}
+	}
+}
+
+// nextGuarded is next with faults in the window recovered by faulted.
+func (r *Reader) nextGuarded(p *packet.Packet) (ok bool, err error, again bool) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if e := recover(); e != nil {
-			ok, err = false, r.faulted(e)
+			again, err = r.faulted(e)
+			ok = false
 		}
 	}()
-	return r.next(p)
+	ok, err = r.next(p)
+	return ok, err, false
 }
 
-// faulted ends the capture after a memory fault e in the window, on the
-// record that began at r.recStart: a clean end if the file now ends before
-// that record, else a *CaptureError for io.ErrUnexpectedEOF, as for a file
-// truncated inside the record. A panic that is not a fault in the window
-// is not the reader's to handle and goes on.
-func (r *Reader) faulted(e any) error {
+// faulted handles a memory fault e in the window, met on the record that
+// began at r.recStart, and reports whether to read that record again. A
+// panic that is not a fault in the window is not the reader's to handle
+// and goes on.
+func (r *Reader) faulted(e any) (again bool, err error) {
 	fault, ok := e.(interface {
 		runtime.Error
 		Addr() uintptr
@@ -276,38 +305,51 @@ func (r *Reader) faulted(e any) error {
 	if !ok || !r.m.inWindow(fault.Addr()) {
 		panic(e)
 	}
-	return r.cutShort()
+	if r.m.pos != r.recStart {
+		return false, r.cutShort() // in the decoder: the record is cut
+	}
+	if r.m.retry == r.recStart {
+		r.m.release()
+		r.done = true
+		r.err = &CaptureError{File: r.name, Frame: r.read + 1, Offset: r.recStart, Err: errMapFault}
+		return false, r.err
+	}
+	r.m.retry = r.recStart
+	return true, r.m.release()
 }
 
-// cutShort ends a mapped capture found shorter than its window: cleanly if
-// the file now ends before the record that began at r.recStart, else with
-// a *CaptureError for io.ErrUnexpectedEOF. Counters that the record had
-// moved before the fault are put back.
+// cutShort ends a mapped capture whose current record was found cut short
+// under the reader: cleanly if the file now ends before the record, else
+// with a *CaptureError for io.ErrUnexpectedEOF. The counters the record had
+// moved before are put back.
 func (r *Reader) cutShort() error {
 	r.reordered = r.recReordered
 	r.m.release()
 	r.m.pos = r.recStart
 	size, err := r.m.src.size()
-	if err == nil && r.recStart >= size {
+	switch {
+	case err != nil:
+	case r.recStart >= size:
 		err = io.EOF
-	} else if err == nil {
+	default:
 		err = io.ErrUnexpectedEOF
 	}
 	return r.fail(err, r.recStart)
 }
 
-// gone reports whether the mapped file has been cut short before the end
-// of the current window: the decoder's parser turns a fault into an error
-// of its own (gopacket recovers panics), so a failed decode of a mapped
-// record asks the file.
-func (m *mapping) gone() bool {
+// cut reports whether the mapped file now ends before the end of the
+// record just read: the decoder's parser turns a fault into an error of
+// its own (gopacket recovers panics), so a failed decode of a mapped record
+// asks the file.
+func (m *mapping) cut() bool {
 	size, err := m.src.size()
-	return err != nil || size < m.base+int64(len(m.win))
+	return err != nil || size < m.pos
 }
 
 // rawCopy copies the mapped record data into r.rawBuf, so that Raw's bytes
 // stay readable whatever happens to the file (and after Close). A fault
-// while copying ends the capture as in nextMapped and gives no bytes.
+// while copying (the file cut short since) gives no bytes and ends the
+// capture: the next Next returns a *CaptureError for io.ErrUnexpectedEOF.
 func (r *Reader) rawCopy(data []byte) (out []byte) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {

@@ -7,6 +7,9 @@ import (
 	"syscall"
 )
 
+// mmapSupported reports whether Open maps classic pcap files.
+const mmapSupported = true
+
 // fileWindows maps windows of a regular file read-only with mmap(2).
 type fileWindows struct {
 	f    *os.File

@@ -304,9 +304,6 @@ func (r *Reader) next(p *packet.Packet) (bool, error) {
 				r.skipped[skip]++
 				continue
 			}
-			if len(data) > r.snaplen {
-				r.warnings[WarnCaplenOverSnaplen]++
-			}
 			at = r.stampNS(ns)
 		}
 		if at < r.start || (r.end != 0 && at > r.end) {
@@ -315,7 +312,7 @@ func (r *Reader) next(p *packet.Packet) (bool, error) {
 			continue
 		}
 		reason := r.dec.decode(data, link, p)
-		if reason != reasonNone && r.m != nil && r.dec.parseErr && r.m.gone() {
+		if reason != reasonNone && r.m != nil && r.dec.parseErr && r.m.cut() {
 			return false, r.cutShort()
 		}
 		r.count(origlen, len(data))
@@ -344,11 +341,15 @@ func (r *Reader) next(p *packet.Packet) (bool, error) {
 	}
 }
 
-// count counts a record read whole: in Read, and its lengths.
+// count counts a record read whole: in Read, its lengths, and a pcap
+// record longer than the snap length.
 func (r *Reader) count(origlen, caplen int) {
 	r.read++
 	r.bytes += uint64(origlen)
 	r.capBytes += uint64(caplen)
+	if r.ng == nil && caplen > r.snaplen {
+		r.warnings[WarnCaplenOverSnaplen]++
+	}
 }
 
 // countPassedOver counts as read, and skipped, the pcapng blocks before
