@@ -62,6 +62,12 @@ type rawRecord struct {
 // readWhole drains r, keeping every packet and its Raw.
 func readWhole(t testing.TB, r *Reader, maps ...[2]string) read {
 	t.Helper()
+	return readWholeThen(t, r, nil, maps...)
+}
+
+// readWholeThen is readWhole calling then (if non-nil) after each packet.
+func readWholeThen(t testing.TB, r *Reader, then func(), maps ...[2]string) read {
+	t.Helper()
 	for _, m := range maps {
 		r.Map(ip(m[0]), ip(m[1]))
 	}
@@ -70,6 +76,9 @@ func readWhole(t testing.TB, r *Reader, maps ...[2]string) read {
 		out.pkts = append(out.pkts, *p)
 		data, ci, link := r.Raw()
 		out.raws = append(out.raws, rawRecord{bytes.Clone(data), ci, link})
+		if then != nil {
+			then()
+		}
 	})
 	out.s = r.Stats()
 	checkInvariants(t, r.name, out.s, ds)
