@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,8 +64,9 @@ func (r *randSource) Next(p *Packet) (bool, error) {
 // survive it, CT4), a network ACL deny added then removed and a subnet
 // moved to another network ACL (SPEC.md §3, §8 case 30: the NACL change
 // breaks tracked connections at once), public addresses behind the
-// internet gateway's NAT and a NAT gateway (SPEC.md §6), and state
-// deferred to the end of the path (Options.NoStateOnLaterDrop).
+// internet gateway's NAT and a NAT gateway (SPEC.md §6), addresses AWS
+// does not filter (SPEC.md §1.5), and state deferred to the end of the
+// path (Options.NoStateOnLaterDrop).
 func TestRunReadAheadChangesNothing(t *testing.T) {
 	type sched struct {
 		at Time
@@ -88,7 +90,8 @@ func TestRunReadAheadChangesNothing(t *testing.T) {
 		opt     Options
 		hosts   []netip.Addr
 		changes []sched
-		// wantDrop is a "filter:reason" key some drop must have.
+		// wantDrop is a "filter:reason" key some drop must have, or a
+		// "forwarded:class" key some forwarded packet must have.
 		wantDrop string
 	}{
 		{"sg rule removed", benchWorld, Options{Replay: true}, nil,
@@ -109,6 +112,8 @@ func TestRunReadAheadChangesNothing(t *testing.T) {
 			[]netip.Addr{ip("10.0.1.10"), ip("203.0.113.20"), ip("198.51.100.7"), ip("10.0.2.20")}, nil, ""},
 		{"nat gateway", natWorld, Options{},
 			[]netip.Addr{ip("10.0.1.10"), ip("10.0.2.20"), ip("198.51.100.7"), ip("10.0.3.5")}, nil, ""},
+		{"addresses AWS does not filter", benchWorld, Options{Replay: true},
+			[]netip.Addr{ip("10.0.1.10"), ip("10.0.2.20"), ip("10.0.0.2"), ip("169.254.169.254")}, nil, "forwarded:not_filtered"},
 		{"state deferred to the end of the path", benchWorld, Options{NoStateOnLaterDrop: true}, nil,
 			[]sched{{Time(2 * time.Second), Change{Kind: AddNACLEntry, ACL: "acl-1", Entry: denyOut}}}, "nacl:nacl_deny"},
 	}
@@ -150,7 +155,11 @@ func TestRunReadAheadChangesNothing(t *testing.T) {
 					t.Fatalf("seed %d: summary %+v, %d changes: want 3000 packets, some dropped, some forwarded, some expired, the changes applied",
 						seed, got.Summary, len(got.Changes))
 				}
-				if tc.wantDrop != "" && !hasCount(got.Summary.DroppedBy, tc.wantDrop) {
+				if fwd, ok := strings.CutPrefix(tc.wantDrop, "forwarded:"); ok {
+					if !hasCount(got.Summary.ForwardedBy, fwd) {
+						t.Fatalf("seed %d: no %s forward in %+v", seed, fwd, got.Summary.ForwardedBy)
+					}
+				} else if tc.wantDrop != "" && !hasCount(got.Summary.DroppedBy, tc.wantDrop) {
 					t.Fatalf("seed %d: no %s drop in %+v", seed, tc.wantDrop, got.Summary.DroppedBy)
 				}
 				if !reflect.DeepEqual(got, want) {

@@ -12,11 +12,13 @@ import (
 // Options.Explain) keeps no per-packet trace, so such a packet needs
 // neither its steps nor the network ACL rule that allowed it: fastWalk
 // decides it with the conntrack tables and with the network ACL verdict
-// the flow cached for its direction. Any other packet — a new flow, a
-// missing or expired entry, a drop, an ICMP error, a fragment, a path
-// through a gateway or a service AWS does not filter — is left, untouched,
-// to walk, whose outcome for the packets fastWalk takes is the same
-// (TestRunAndStepAgree proves it on scenarios meant to break it).
+// the flow cached for its direction; it also passes at once the packets of
+// flows with an end AWS does not filter, as walk does. Any other packet —
+// a new flow, a missing or expired entry, a drop, an ICMP error, a
+// fragment, a path through a gateway — is left, untouched, to walk, whose
+// outcome for the packets fastWalk takes is the same
+// (TestRunReadAheadChangesNothing proves it on scenarios meant to break
+// it).
 //
 // Why the cache is exact: a network ACL's verdict on a TCP or UDP packet
 // depends only on its protocol, addresses and ports (SPEC.md §3), which
@@ -25,14 +27,19 @@ import (
 // dates the cache).
 
 // fastWalk forwards q, a packet of flow fl (back: from the responder),
-// and reports true, if every security group on its path finds a live
-// conntrack entry for it and every network ACL allows it; it then updates
-// the entries and the interfaces' counters as walk would. Otherwise it
-// changes nothing and reports false. pre, if not nil, holds q's keys
-// computed ahead.
-func (e *Engine) fastWalk(q *Packet, fl *flowState, back bool, pre *flowHint) bool {
-	if fl.flags&(flNFInit|flNFResp|flBlockedFirst) != 0 || (q.Proto != packet.ProtoTCP && q.Proto != packet.ProtoUDP) {
-		return false
+// and reports true with its tracking class bits, if an end of the flow is
+// an address AWS does not filter, or if every security group on its path
+// finds a live conntrack entry for it and every network ACL allows it; it
+// then updates the entries and the interfaces' counters as walk would.
+// Otherwise it changes nothing and reports false. pre, if not nil, holds
+// q's keys computed ahead.
+func (e *Engine) fastWalk(q *Packet, fl *flowState, back bool, pre *flowHint) (bool, uint8) {
+	if fl.flags&(flNFInit|flNFResp) != 0 {
+		// An end AWS does not filter: walk passes every packet.
+		return true, clsNotFiltered
+	}
+	if fl.flags&flBlockedFirst != 0 || (q.Proto != packet.ProtoTCP && q.Proto != packet.ProtoUDP) {
+		return false, 0
 	}
 	si, di := fl.ends[0], fl.ends[1]
 	side := uint8(0)
@@ -45,7 +52,7 @@ func (e *Engine) fastWalk(q *Packet, fl *flowState, back bool, pre *flowHint) bo
 		// An interface without security groups, both ends outside the VPC
 		// (nothing filters them), or both on one interface (walk meets its
 		// table twice).
-		return false
+		return false, 0
 	}
 	if src == nil || dst == nil {
 		// One end outside: walk knows the gateway the packet may cross.
@@ -58,7 +65,7 @@ func (e *Engine) fastWalk(q *Packet, fl *flowState, back bool, pre *flowHint) bo
 			g, public = e.net.gw6, in.public6
 		}
 		if g >= 0 && !public {
-			return false
+			return false, 0
 		}
 	}
 
@@ -72,12 +79,12 @@ func (e *Engine) fastWalk(q *Packet, fl *flowState, back bool, pre *flowHint) bo
 	var ms, md conntrack.Match
 	if src != nil {
 		if ms = src.table.Peek(k, h, srcIsA, e.now); !ms.Found {
-			return false
+			return false, 0
 		}
 	}
 	if dst != nil {
 		if md = dst.table.Peek(k, h, srcIsA, e.now); !md.Found {
-			return false
+			return false, 0
 		}
 	}
 
@@ -93,7 +100,7 @@ func (e *Engine) fastWalk(q *Packet, fl *flowState, back bool, pre *flowHint) bo
 			dstNet = dst.subnet
 		}
 		if !e.naclsAllow(srcNet, dstNet, q) {
-			return false
+			return false, 0
 		}
 		fl.naclPass |= 1 << side
 	}
@@ -106,7 +113,7 @@ func (e *Engine) fastWalk(q *Packet, fl *flowState, back bool, pre *flowHint) bo
 		dst.table.Update(md, q, e.now)
 		dst.fwd++
 	}
-	return true
+	return true, clsTracked
 }
 
 // fastIface returns interface i if it is in the VPC (nil if i is -1, an

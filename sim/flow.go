@@ -265,14 +265,33 @@ type fragState struct {
 type counters struct {
 	read, forwarded, dropped uint64
 	reordered                uint64
-	dropBy                   map[dropKey]uint64
-	fwdBy                    [4]uint64 // tracked, untracked, not_filtered, no_filter
+	// dropBy counts drops by filter and reason: a handful of keys, so a
+	// slice scanned in order beats hashing a string per drop.
+	dropBy []dropCount
+	fwdBy  [4]uint64 // tracked, untracked, not_filtered, no_filter
 }
 
 // dropKey labels a drop for Summary.DroppedBy.
 type dropKey struct {
 	filter string
 	reason firewall.Reason
+}
+
+// dropCount is one entry of counters.dropBy.
+type dropCount struct {
+	key dropKey
+	n   uint64
+}
+
+// countDrop counts one drop by filter and reason.
+func (c *counters) countDrop(filter string, reason firewall.Reason) {
+	for i := range c.dropBy {
+		if d := &c.dropBy[i]; d.key.reason == reason && d.key.filter == filter {
+			d.n++
+			return
+		}
+	}
+	c.dropBy = append(c.dropBy, dropCount{key: dropKey{filter, reason}, n: 1})
 }
 
 var fwdByNames = [4]string{"tracked", "untracked", "not_filtered", "no_filter"}

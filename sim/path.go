@@ -60,8 +60,10 @@ func (e *Engine) process(p *Packet, namer int16, pre *flowHint, fast bool) Packe
 
 	fi, back := e.flowFor(&q, namer, pre)
 	fl := &e.flows[fi]
-	if fast && !q.Fragment.IsFragment && e.fastWalk(&q, fl, back, pre) {
-		return e.finish(&q, fi, back, true, clsTracked)
+	if fast && !q.Fragment.IsFragment {
+		if ok, cls := e.fastWalk(&q, fl, back, pre); ok {
+			return e.finish(&q, fi, back, true, cls)
+		}
 	}
 	forwarded, cls := e.walk(&q, fl, back, pre)
 	if srcNAT >= 0 && forwarded {
@@ -461,10 +463,7 @@ func (e *Engine) finish(q *Packet, fi int32, back, forwarded bool, cls uint8) Pa
 	} else {
 		last := e.decisive()
 		e.stats.dropped++
-		if e.stats.dropBy == nil {
-			e.stats.dropBy = make(map[dropKey]uint64)
-		}
-		e.stats.dropBy[dropKey{last.Filter, last.Reason}]++
+		e.stats.countDrop(last.Filter, last.Reason)
 		if fl.drop < 0 {
 			fl.drop = int32(len(e.drops))
 			fd := flowDrop{

@@ -179,8 +179,8 @@ func (e *Engine) Result() *Result {
 	s.Flows = len(r.Flows)
 	s.Reordered = e.stats.reordered
 	s.End = Timestamp(e.now)
-	for k, n := range e.stats.dropBy {
-		s.DroppedBy = append(s.DroppedBy, Count{Key: k.filter + ":" + k.reason.String(), Count: n})
+	for _, d := range e.stats.dropBy {
+		s.DroppedBy = append(s.DroppedBy, Count{Key: d.key.filter + ":" + d.key.reason.String(), Count: d.n})
 	}
 	sort.Slice(s.DroppedBy, func(a, b int) bool { return s.DroppedBy[a].Key < s.DroppedBy[b].Key })
 	for i, n := range e.stats.fwdBy {
