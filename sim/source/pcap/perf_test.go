@@ -13,24 +13,38 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
-// TestNextDoesNotAllocate: once warmed up, Next allocates nothing per
-// packet, for pcap and for pcapng, with an address map in use (STYLE.md
-// lesson 4; packet.Source requires it).
+// TestNextDoesNotAllocate: once warmed up, Next (and Raw) allocates
+// nothing per packet, for pcap (read, and mapped) and for pcapng, with an
+// address map in use (STYLE.md lesson 4; packet.Source requires it).
 func TestNextDoesNotAllocate(t *testing.T) {
 	var pcapBuf bytes.Buffer
 	if err := GenerateCapture(&pcapBuf, 5000, 500, 1); err != nil {
 		t.Fatal(err)
 	}
 	ngBuf := toPcapng(t, pcapBuf.Bytes())
+	path := filepath.Join(t.TempDir(), "mapped.pcap")
+	if err := os.WriteFile(path, pcapBuf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		name string
 		file []byte
-	}{{"pcap", pcapBuf.Bytes()}, {"pcapng", ngBuf}} {
+	}{{"pcap", pcapBuf.Bytes()}, {"pcapng", ngBuf}, {"pcap mapped", nil}, {"pcap mapped windows", pcapBuf.Bytes()}} {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := NewReader(bytes.NewReader(tt.file), tt.name, Options{})
+			var r *Reader
+			var err error
+			switch tt.name {
+			case "pcap mapped": // Open maps the file (where it can)
+				r, err = Open(path, Options{})
+			case "pcap mapped windows": // windows of a page: one slides every few packets
+				r, err = mappedBytes(t, tt.file, Options{}, 4096, 4096)
+			default:
+				r, err = NewReader(bytes.NewReader(tt.file), tt.name, Options{})
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
+			defer r.Close()
 			r.Map(ip("10.0.0.1"), ip("192.0.2.1"))
 			var p packet.Packet
 			for range 500 { // warm up: buffers reach their size
@@ -42,6 +56,7 @@ func TestNextDoesNotAllocate(t *testing.T) {
 				if ok, err := r.Next(&p); !ok {
 					t.Fatal(err)
 				}
+				r.Raw()
 			})
 			if allocs != 0 {
 				t.Errorf("Next allocates %.2f times per packet, want 0", allocs)
