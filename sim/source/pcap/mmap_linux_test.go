@@ -90,4 +90,3 @@ func TestMappedResidentMemoryIsBounded(t *testing.T) {
 		}
 	}
 }
-
