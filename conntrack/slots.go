@@ -149,9 +149,7 @@ func (t *Table) PrefetchHashed(h uint64) {
 	if len(t.slots) == 0 {
 		return
 	}
-	a := uintptr(unsafe.Pointer(&t.slots[h&t.mask]))
-	memhint.Prefetch(a)
-	memhint.Prefetch(a + 64)
-	memhint.Prefetch(a + 128)
-	memhint.Prefetch(a + 192)
+	// The entry and the next three: at the table's load (at most 3/4)
+	// nearly every lookup ends within them.
+	memhint.PrefetchSpan(uintptr(unsafe.Pointer(&t.slots[h&t.mask])), 4*unsafe.Sizeof(entry{}))
 }

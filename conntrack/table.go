@@ -265,7 +265,7 @@ func (t *Table) expire(i int) {
 // idle timer restarts. A Match that found nothing, and a related ICMP
 // error, change nothing (an error never refreshes the flow it quotes). It
 // does not allocate.
-func (t *Table) Update(m Match, p *packet.Packet, now packet.Time) { t.Advance(m, p, now) }
+func (t *Table) Update(m Match, p *packet.Packet, now packet.Time) { t.touch(m, p, now) }
 
 // Advance is Update returning the entry's Match after the step: its new
 // State, or Expired if the entry had expired at now (it is then removed and
@@ -275,23 +275,41 @@ func (t *Table) Advance(m Match, p *packet.Packet, now packet.Time) Match {
 	if !m.Found || m.Related || p.IsICMPError() {
 		return m
 	}
-	i, dir := int(m.slot), m.Dir
+	i, dir, x := t.touch(m, p, now)
+	switch {
+	case x.Expired:
+		return x
+	case i < 0:
+		return Match{}
+	}
+	e := &t.slots[i]
+	return Match{Found: true, Dir: dir, Gen: e.gen, State: stateOf(e), slot: int32(i), moves: t.moves}
+}
+
+// touch is Advance without building the Match it returns: the slot of the
+// entry it stepped and the packet's direction, or -1 if it changed nothing
+// or removed the entry as expired (x then reports it as Advance does).
+func (t *Table) touch(m Match, p *packet.Packet, now packet.Time) (i int, dir Dir, x Match) {
+	if !m.Found || m.Related || p.IsICMPError() {
+		return -1, 0, x
+	}
+	i, dir = int(m.slot), m.Dir
 	if m.moves != t.moves || i < 0 || i >= len(t.slots) || t.slots[i].tag == 0 {
 		// Entries have moved since the Match was made: find it again.
 		k, srcIsA := KeyOf(p)
 		if i = t.find(&k, k.hash(hashSeed)); i < 0 {
-			return Match{}
+			return -1, 0, x
 		}
 		dir = dirOf(&t.slots[i], srcIsA)
 	}
 	e := &t.slots[i]
 	if at := deadline(e.lastSeen, t.tm.timeout(e)); now >= at {
-		st := stateOf(e)
+		x = Match{Expired: true, ExpiredAt: at, State: stateOf(e)}
 		t.expire(i)
-		return Match{Expired: true, ExpiredAt: at, State: st}
+		return -1, 0, x
 	}
 	t.advance(e, dir, p, now)
-	return Match{Found: true, Dir: dir, Gen: e.gen, State: stateOf(e), slot: int32(i), moves: t.moves}
+	return i, dir, x
 }
 
 // advance steps e with p and restarts its idle timer.

@@ -88,12 +88,9 @@ func (e *Engine) take(s *sourceState) bool {
 		j := r.at(aheadFlow - 1)
 		if i := e.flowIdx.peek(r.key[j].hash); i >= 0 && int(i) < len(e.flows) {
 			r.flow[j] = i
-			a := uintptr(unsafe.Pointer(&e.flows[i]))
-			// A record spans three cache lines unless it starts one
-			// (144 bytes); its counters and last-seen time sit at the end.
-			memhint.Prefetch(a)
-			memhint.Prefetch(a + 64)
-			memhint.Prefetch(a + unsafe.Sizeof(flowState{}) - 1)
+			// A record spans three cache lines; its counters and last-seen
+			// time sit at the end.
+			memhint.PrefetchSpan(uintptr(unsafe.Pointer(&e.flows[i])), unsafe.Sizeof(flowState{}))
 		}
 	}
 	if aheadConntrak-1 < r.len {

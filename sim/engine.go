@@ -374,7 +374,10 @@ func (e *Engine) run(horizon Time) error {
 			break
 		}
 		s.ok = false
-		e.advance(s.next.At)
+		// No event is due by the packet's time (the queue was just
+		// peeked): only sweeps may be.
+		e.sweepUntil(s.next.At)
+		e.now = max(e.now, s.next.At)
 		e.late, s.late = s.late, false
 		e.process(s.next, s.namer, s.nextKey, !e.opt.Explain)
 	}
@@ -453,7 +456,8 @@ func (e *Engine) Step(p *Packet) PacketOutcome {
 	}
 	e.late = p.At < e.now
 	e.advance(p.At)
-	return e.process(p, -1, nil, false)
+	fi, forwarded := e.process(p, -1, nil, false)
+	return PacketOutcome{Forwarded: forwarded, Decisive: *e.decisive(), Steps: e.steps, Flow: int(fi)}
 }
 
 // Options configure an Engine. The zero Options are AWS's defaults: the AWS

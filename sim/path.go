@@ -19,8 +19,9 @@ type pendingInsert struct {
 // process walks one packet through the path at the engine's current time
 // and records the outcome (see the package comment for the path).
 // pre, if not nil, is p's flow key computed ahead. fast lets the packet
-// take fastWalk: nobody reads its steps (the outcome then has none).
-func (e *Engine) process(p *Packet, namer int16, pre *flowHint, fast bool) PacketOutcome {
+// take fastWalk: nobody reads its steps (it then has none). It returns the
+// packet's flow and whether it was forwarded; e.steps hold its trace.
+func (e *Engine) process(p *Packet, namer int16, pre *flowHint, fast bool) (int32, bool) {
 	e.steps = e.steps[:0]
 	e.npend = 0
 	e.stats.read++
@@ -403,7 +404,7 @@ func (e *Engine) push(s Step) { e.steps = append(e.steps, s) }
 // laterFragment gives a later IP fragment its first fragment's verdict and
 // tracking class, so the summary counts it as its first. srcNAT and pub are
 // the source NAT process found (srcNAT -1: none).
-func (e *Engine) laterFragment(q *Packet, namer int16, srcNAT int32, pub netip.Addr) PacketOutcome {
+func (e *Engine) laterFragment(q *Packet, namer int16, srcNAT int32, pub netip.Addr) (int32, bool) {
 	k := fragKey{src: keyOf(q.Src), dst: keyOf(q.Dst), id: q.Fragment.ID, proto: q.Proto}
 	fs, ok := e.frags[k]
 	if ok && e.now.Sub(fs.at) <= FragmentMemory {
@@ -431,8 +432,9 @@ func (e *Engine) laterFragment(q *Packet, namer int16, srcNAT int32, pub netip.A
 	return e.finish(q, fi, back, false, 0)
 }
 
-// finish records the outcome of q in its flow and the totals.
-func (e *Engine) finish(q *Packet, fi int32, back, forwarded bool, cls uint8) PacketOutcome {
+// finish records the outcome of q in its flow and the totals, and returns
+// the flow and whether q was forwarded.
+func (e *Engine) finish(q *Packet, fi int32, back, forwarded bool, cls uint8) (int32, bool) {
 	fl := &e.flows[fi]
 	fl.last = e.now
 	fl.class |= cls
@@ -494,9 +496,5 @@ func (e *Engine) finish(q *Packet, fi int32, back, forwarded bool, cls uint8) Pa
 			Steps: append([]Step(nil), e.steps...),
 		})
 	}
-	if len(e.steps) == 0 {
-		// fastWalk's packet: no steps were kept.
-		return PacketOutcome{Forwarded: forwarded, Flow: int(fi)}
-	}
-	return PacketOutcome{Forwarded: forwarded, Decisive: *e.decisive(), Steps: e.steps, Flow: int(fi)}
+	return fi, forwarded
 }

@@ -13,7 +13,8 @@ import (
 // without a fault, nothing observable changes, nothing is allocated.
 
 // TestPrefetchAcceptsAnyAddress: a prefetch never faults, whatever the
-// address — nil, unmapped, the top of the address space, a live table slot.
+// address — nil, unmapped, the top of the address space (a span past it
+// wraps and ends), a live table slot.
 func TestPrefetchAcceptsAnyAddress(t *testing.T) {
 	table := make([]uint64, 1024)
 	for i := range table {
@@ -33,6 +34,9 @@ func TestPrefetchAcceptsAnyAddress(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			memhint.Prefetch(tc.addr)
 			memhint.Prefetch(tc.addr + 63)
+			for _, n := range []uintptr{0, 1, 63, 64, 224, 4096} {
+				memhint.PrefetchSpan(tc.addr, n)
+			}
 		})
 	}
 	for i, v := range table {

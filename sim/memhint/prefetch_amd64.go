@@ -7,3 +7,11 @@ package memhint
 //
 //go:noescape
 func Prefetch(addr uintptr)
+
+// PrefetchSpan is Prefetch for every cache line of the n bytes at addr, in
+// one call: a record that straddles lines, or the probe window of an
+// open-addressing table. Like Prefetch it never faults, whatever the
+// address (the addition wraps harmlessly).
+//
+//go:noescape
+func PrefetchSpan(addr, n uintptr)
