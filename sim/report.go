@@ -138,9 +138,11 @@ func (e *Engine) Result() *Result {
 	r := &Result{Changes: append([]AppliedChange(nil), e.applied...)}
 	order := make([]int, len(e.flows))
 	keys := make([]string, len(e.flows))
+	var buf []byte
 	for i := range e.flows {
 		order[i] = i
-		keys[i] = e.flows[i].tuple().String()
+		buf = e.flows[i].tuple().AppendTo(buf[:0])
+		keys[i] = string(buf)
 	}
 	sort.SliceStable(order, func(a, b int) bool {
 		fa, fb := &e.flows[order[a]], &e.flows[order[b]]
@@ -206,7 +208,7 @@ func (e *Engine) flowResult(i, id int, key string) Flow {
 	t := fl.tuple()
 	f := Flow{
 		ID: id, Tuple: t, Key: key,
-		Initiator: e.endpointName(t.Src), Responder: e.endpointName(t.Dst),
+		Initiator: e.endpointName(t.Src, fl.ends[0]), Responder: e.endpointName(t.Dst, fl.ends[1]),
 		Proto:      packet.ProtoName(t.Proto),
 		PacketsOut: fl.packetsOut, PacketsBack: fl.packetsBack, BytesOut: fl.bytesOut, BytesBack: fl.bytesBack,
 		ForwardedOut: fl.fwdOut, ForwardedBack: fl.fwdBack,
@@ -253,10 +255,11 @@ func (e *Engine) flowResult(i, id int, key string) Flow {
 	return f
 }
 
-// endpointName names the host owning a: its interface name, an external
-// host's name, or the address itself.
-func (e *Engine) endpointName(a netip.Addr) string {
-	if i := e.net.lookup(a); i >= 0 {
+// endpointName names the host owning a, whose interface index is i (-1:
+// none): its interface name, an external host's name, or the address
+// itself.
+func (e *Engine) endpointName(a netip.Addr, i int32) string {
+	if i >= 0 {
 		return e.net.ifaces[i].name
 	}
 	if _, i, ok := e.net.natTarget(a); ok {

@@ -109,12 +109,23 @@ func (t Tuple) Reverse() Tuple {
 // String formats t as "tcp 10.0.1.5:49152 > 10.0.2.7:443" (IPv6 addresses in
 // brackets), or "gre 10.0.1.5 > 192.0.2.50" for protocols without ports.
 func (t Tuple) String() string {
-	name := ProtoName(t.Proto)
+	var buf [128]byte
+	return string(t.AppendTo(buf[:0]))
+}
+
+// AppendTo appends t as String formats it to b and returns the extended
+// buffer: a caller formatting many tuples reuses one buffer.
+func (t Tuple) AppendTo(b []byte) []byte {
+	b = append(b, ProtoName(t.Proto)...)
+	b = append(b, ' ')
 	if !HasPorts(t.Proto) {
-		return name + " " + t.Src.String() + " > " + t.Dst.String()
+		b = t.Src.AppendTo(b)
+		b = append(b, " > "...)
+		return t.Dst.AppendTo(b)
 	}
-	return name + " " + netip.AddrPortFrom(t.Src, t.SrcPort).String() + " > " +
-		netip.AddrPortFrom(t.Dst, t.DstPort).String()
+	b = netip.AddrPortFrom(t.Src, t.SrcPort).AppendTo(b)
+	b = append(b, " > "...)
+	return netip.AddrPortFrom(t.Dst, t.DstPort).AppendTo(b)
 }
 
 // Packet is the header view of one packet: everything the filters and

@@ -82,6 +82,9 @@ func TestTupleStringFormatsFamiliesAndPortlessProtocols(t *testing.T) {
 		if got := tc.p.String(); got != tc.want {
 			t.Errorf("String() = %q, want %q", got, tc.want)
 		}
+		if tu := tc.p.Tuple(); string(tu.AppendTo([]byte("x"))) != "x"+tu.String() {
+			t.Errorf("AppendTo = %q, want %q", tu.AppendTo([]byte("x")), "x"+tu.String())
+		}
 	}
 }
 
