@@ -15,11 +15,15 @@ import (
 // needs out of them before it returns, so the frame buffer may be reused by
 // the next read. The zero decoder is not usable; call newDecoder.
 type decoder struct {
-	parser  *gopacket.DecodingLayerParser
-	decoded []gopacket.LayerType
+	// parser starts at the link dispatch (layerTypeCapture); ethParser, over
+	// the same layers, at Ethernet, for the Ethernet frames of 14 bytes or
+	// more that make most captures (the dispatch would only pass them on);
+	// used is the one that decoded the last frame.
+	parser, ethParser, used *gopacket.DecodingLayerParser
+	decoded                 []gopacket.LayerType
 
 	link  linkLayer
-	eth   layers.Ethernet
+	eth   ethLayer
 	dot1q layers.Dot1Q
 	sll   sllLayer
 	sll2  layers.LinuxSLL2
@@ -29,8 +33,8 @@ type decoder struct {
 	ip6   ipv6Layer
 	ext   ip6ExtLayer
 	frag  ip6FragLayer
-	tcp   layers.TCP
-	udp   layers.UDP
+	tcp   tcpLayer
+	udp   udpLayer
 	icmp4 layers.ICMPv4
 	icmp6 layers.ICMPv6
 	sctp  layers.SCTP
@@ -46,17 +50,24 @@ func newDecoder() *decoder {
 	d := &decoder{decoded: make([]gopacket.LayerType, 0, 16)}
 	// The extension skipper claims the whole IPv6 extension class; the
 	// fragment layer is put after it so it takes the fragment type back.
-	d.parser = gopacket.NewDecodingLayerParser(layerTypeCapture)
-	d.parser.SetDecodingLayerContainer(gopacket.DecodingLayerSparse(nil))
+	d.parser = d.newParser(layerTypeCapture)
+	d.ethParser = d.newParser(layers.LayerTypeEthernet)
+	return d
+}
+
+// newParser returns a parser over d's layers that starts at layer first.
+func (d *decoder) newParser(first gopacket.LayerType) *gopacket.DecodingLayerParser {
+	p := gopacket.NewDecodingLayerParser(first)
+	p.SetDecodingLayerContainer(gopacket.DecodingLayerSparse(nil))
 	for _, l := range []gopacket.DecodingLayer{
 		&d.link, &d.eth, &d.dot1q, &d.sll, &d.sll2, &d.loop, &d.mpls,
 		&d.ip4, &d.ip6, &d.ext, &d.frag,
 		&d.tcp, &d.udp, &d.icmp4, &d.icmp6, &d.sctp,
 	} {
-		d.parser.AddDecodingLayer(l)
+		p.AddDecodingLayer(l)
 	}
-	d.parser.IgnoreUnsupported = true
-	return d
+	p.IgnoreUnsupported = true
+	return p
 }
 
 // decode fills *p (every field but At and Frame) from frame data of link type
@@ -68,8 +79,12 @@ func (d *decoder) decode(data []byte, link layers.LinkType, p *packet.Packet) Sk
 	if !linkSupported(link) {
 		return SkipUnsupportedLinkType
 	}
+	d.used = d.parser
+	if link == linkEthernet && len(data) >= 14 {
+		d.used = d.ethParser
+	}
 	d.link.link = link
-	err := d.parser.DecodeLayers(data, &d.decoded)
+	err := d.used.DecodeLayers(data, &d.decoded)
 	d.parseErr = err != nil
 	if err != nil {
 		if r := d.failed(); r != reasonNone {
@@ -224,27 +239,27 @@ func (d *decoder) failed() SkipReason {
 	switch next {
 	case layers.LayerTypeIPv4, layers.LayerTypeIPv6, layers.LayerTypeIPv6Fragment,
 		layers.LayerTypeIPv6HopByHop, layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Destination:
-		if d.parser.Truncated {
+		if d.used.Truncated {
 			return SkipTruncated
 		}
 		return SkipMalformedIP
 	case layers.LayerTypeTCP:
-		if d.parser.Truncated {
+		if d.used.Truncated {
 			return reasonNone // decode keeps it if the flags byte is there
 		}
 		return SkipMalformedTransport
 	case layers.LayerTypeUDP, layers.LayerTypeICMPv4, layers.LayerTypeICMPv6, layers.LayerTypeSCTP:
-		if d.parser.Truncated {
+		if d.used.Truncated {
 			return SkipTruncated
 		}
 		return SkipMalformedTransport
 	case layers.LayerTypeMPLS:
-		if d.parser.Truncated {
+		if d.used.Truncated {
 			return SkipTruncated
 		}
 		return SkipMPLS
 	}
-	if d.parser.Truncated {
+	if d.used.Truncated {
 		return SkipTruncated
 	}
 	return SkipMalformedLink

@@ -277,3 +277,49 @@ func (f *ip6FragLayer) NextLayerType() gopacket.LayerType {
 	}
 	return next6(f.NextHeader)
 }
+
+// ethLayer decodes an Ethernet II header: what gopacket's Ethernet reads
+// for the decoder (the EtherType and the payload after the 14 bytes),
+// without the MAC address slices and the 802.3 length trimming it does
+// besides. A length field (under 0x0600) means an 802.3 frame, LLC, which
+// carries no IP the reader decodes, as in gopacket.
+type ethLayer struct {
+	typ     layers.EthernetType
+	payload []byte
+}
+
+func (e *ethLayer) CanDecode() gopacket.LayerClass { return layers.LayerTypeEthernet }
+func (e *ethLayer) LayerPayload() []byte           { return e.payload }
+
+func (e *ethLayer) NextLayerType() gopacket.LayerType {
+	switch e.typ {
+	case layers.EthernetTypeIPv4:
+		return layers.LayerTypeIPv4
+	case layers.EthernetTypeIPv6:
+		return layers.LayerTypeIPv6
+	}
+	return e.typ.LayerType()
+}
+
+func (e *ethLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) < 14 {
+		return errShortLink
+	}
+	e.typ = layers.EthernetType(binary.BigEndian.Uint16(data[12:14]))
+	if e.typ < 0x0600 {
+		e.typ = layers.EthernetTypeLLC
+	}
+	e.payload = data[14:]
+	return nil
+}
+
+// tcpLayer and udpLayer are gopacket's TCP and UDP, the last layers the
+// decoder reads: no application layer follows (gopacket would look the
+// ports up for one, which the parser would then not find).
+type (
+	tcpLayer struct{ layers.TCP }
+	udpLayer struct{ layers.UDP }
+)
+
+func (t *tcpLayer) NextLayerType() gopacket.LayerType { return gopacket.LayerTypeZero }
+func (u *udpLayer) NextLayerType() gopacket.LayerType { return gopacket.LayerTypeZero }
