@@ -111,23 +111,34 @@ func (m *mapping) fill(n int64) error {
 const lookahead = 4096 + 64
 
 // touchAhead loads one byte of every cache line of the window from index
-// start, the record being read, to m.look bytes after its end. Each record
-// header says where the next one is, so reading them is a chain of
-// dependent loads that the CPU cannot overlap: a cache miss per record
-// (~90 ns on the benchmark capture), which read(2)'s copy of all the bytes
-// did not pay. The loads here depend on nothing, so they overlap, and the
-// records' lines are in the cache by the time they are read.
+// start, the record being read, to at least m.look bytes after its end, in
+// runs of touchRun bytes. Each record header says where the next one is,
+// so reading them is a chain of dependent loads that the CPU cannot
+// overlap: a cache miss per record (~90 ns on the benchmark capture),
+// which read(2)'s copy of all the bytes did not pay. The loads here depend
+// on nothing, so they overlap, and the records' lines are in the cache by
+// the time they are read. (Measured on the benchmark capture: reading the
+// records alone costs 90 ns each without the loads, 21 ns with one line at
+// a time, 14 ns with runs of 1 KiB; prefetch instructions in assembly did
+// no better than loads.)
 func (m *mapping) touchAhead(start, end int64) {
 	if m.noTouch {
 		return
 	}
 	end = min(end+m.look, int64(len(m.win)))
 	t, s := max(m.ahead, start), m.sink
+	if t >= end {
+		return
+	}
+	end = min(max(end, t+touchRun), int64(len(m.win)))
 	for ; t < end; t += 64 {
 		s += m.win[t]
 	}
 	m.ahead, m.sink = t, s
 }
+
+// touchRun is how many bytes touchAhead touches at a time.
+const touchRun = 1024
 
 // skip moves past n bytes at pos without mapping them (an oversized
 // record's data), or reports io.ErrUnexpectedEOF if the file ends first.
