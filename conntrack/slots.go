@@ -144,6 +144,14 @@ func (t *Table) Prefetch(p *packet.Packet) {
 // consulting several tables about one packet builds its key once.
 func (t *Table) PrefetchKey(k *Key) { t.PrefetchHashed(k.hash(hashSeed)) }
 
+// PrefetchSlot is Prefetch for the entry a Match.Slot names (any value is
+// accepted; -1 or out of range does nothing).
+func (t *Table) PrefetchSlot(slot int32) {
+	if uint(slot) < uint(len(t.slots)) {
+		memhint.PrefetchSpan(uintptr(unsafe.Pointer(&t.slots[slot])), unsafe.Sizeof(entry{}))
+	}
+}
+
 // PrefetchHashed is Prefetch for a key whose Key.Hash is h.
 func (t *Table) PrefetchHashed(h uint64) {
 	if len(t.slots) == 0 {

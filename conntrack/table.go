@@ -214,11 +214,16 @@ func (t *Table) LookupHashed(k *Key, h uint64, srcIsA bool, now packet.Time) Mat
 // LookupHashed does, but an entry expired at now as no Match at all
 // (neither Found nor Expired), leaving its removal and its report to the
 // next Lookup. A caller can so consult several tables before deciding to
-// change any; a Found Match may be passed to Update. It does not allocate.
-func (t *Table) Peek(k *Key, h uint64, srcIsA bool, now packet.Time) Match {
-	i := t.find(k, h)
-	if i < 0 {
-		return Match{}
+// change any; a Found Match may be passed to Update. hint is the Slot of
+// an earlier Match for the key, or -1: if the entry is still there Peek
+// reads nothing else, and a stale hint only costs the usual search. It
+// does not allocate.
+func (t *Table) Peek(k *Key, h uint64, hint int32, srcIsA bool, now packet.Time) Match {
+	i := int(hint)
+	if uint(i) >= uint(len(t.slots)) || t.slots[i].tag != tagOf(h) || !t.slots[i].key.equal(k) {
+		if i = t.find(k, h); i < 0 {
+			return Match{}
+		}
 	}
 	e := &t.slots[i]
 	if now >= deadline(e.lastSeen, t.tm.timeout(e)) {
@@ -244,6 +249,16 @@ func (t *Table) lookupHashed(k *Key, h uint64, srcIsA bool, now packet.Time) Mat
 		return Match{Expired: true, ExpiredAt: at, State: st}
 	}
 	return Match{Found: true, Dir: dirOf(e, srcIsA), Gen: e.gen, State: stateOf(e), slot: int32(i), moves: t.moves}
+}
+
+// Slot returns where a Found Match's entry is in its table, or -1: a hint
+// for Peek and PrefetchSlot that stays right until entries move (a
+// removal or a resize); a wrong hint is harmless.
+func (m Match) Slot() int32 {
+	if !m.Found {
+		return -1
+	}
+	return m.slot
 }
 
 // dirOf returns the direction of a packet travelling a→b (srcIsA) or b→a

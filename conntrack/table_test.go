@@ -476,9 +476,18 @@ func TestPeekFindsLiveEntriesAndChangesNothing(t *testing.T) {
 			t.Fatalf("HashSides %x, Hash %x", h, k.Hash())
 		}
 		before := tb.Stats()
-		m := tb.Peek(&k, k.Hash(), srcIsA, tc.probe)
+		m := tb.Peek(&k, k.Hash(), -1, srcIsA, tc.probe)
 		if m.Found != tc.found || m.Expired || (m.Found && m.Dir != tc.dir) {
 			t.Errorf("%s at %v: Peek %+v, want found=%v dir %v and no expiry", tc.line, tc.probe, m, tc.found, tc.dir)
+		}
+		// A hint, right or wrong, changes nothing but the work.
+		for _, hint := range []int32{m.Slot(), m.Slot() + 1, 1 << 30, -7} {
+			if got := tb.Peek(&k, k.Hash(), hint, srcIsA, tc.probe); got != m {
+				t.Errorf("%s at %v: Peek with hint %d = %+v, want %+v", tc.line, tc.probe, hint, got, m)
+			}
+		}
+		if m.Found != (m.Slot() >= 0) {
+			t.Errorf("%s at %v: Slot %d for a Match found=%v", tc.line, tc.probe, m.Slot(), m.Found)
 		}
 		if after := tb.Stats(); after != before {
 			t.Errorf("%s at %v: Peek changed the stats %+v → %+v", tc.line, tc.probe, before, after)

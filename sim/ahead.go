@@ -96,11 +96,17 @@ func (e *Engine) take(s *sourceState) bool {
 	if aheadConntrak-1 < r.len {
 		j := r.at(aheadConntrak - 1)
 		if i := r.flow[j]; i >= 0 && int(i) < len(e.flows) {
-			h := r.key[j].ctHash
-			for _, fi := range e.flows[i].ends {
+			fl := &e.flows[i]
+			for side, fi := range fl.ends {
 				if fi >= 0 {
 					if t := e.net.ifaces[fi].table; t != nil {
-						t.PrefetchHashed(h)
+						// Where the entry was last found, or else where
+						// its search starts.
+						if s := fl.ctSlot[side]; s >= 0 {
+							t.PrefetchSlot(s)
+						} else {
+							t.PrefetchHashed(r.key[j].ctHash)
+						}
 					}
 				}
 			}

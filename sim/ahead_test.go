@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/ctsim/ctsim/firewall"
 	"github.com/ctsim/ctsim/sim/packet"
@@ -243,5 +244,15 @@ func TestSetPacketKeysFlowsAsTheirTuples(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFlowRecordIsTwoCacheLines: the per-packet path reads one flowState
+// per packet; at 128 bytes in a page-aligned table it is two cache lines to
+// fetch (ahead.go), not three. A field added to it belongs in flowCold
+// unless the fast path needs it.
+func TestFlowRecordIsTwoCacheLines(t *testing.T) {
+	if n := unsafe.Sizeof(flowState{}); n != 128 {
+		t.Errorf("flowState is %d bytes, want 128", n)
 	}
 }

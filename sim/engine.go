@@ -42,6 +42,7 @@ type Engine struct {
 	sweepBuf  []conntrack.Expiry
 
 	flows   []flowState
+	cold    []flowCold // beside flows, index for index
 	flowIdx flowTable
 	drops   []flowDrop
 	namers  []FlowNamer

@@ -78,12 +78,12 @@ func (e *Engine) fastWalk(q *Packet, fl *flowState, back bool, pre *flowHint) (b
 	}
 	var ms, md conntrack.Match
 	if src != nil {
-		if ms = src.table.Peek(k, h, srcIsA, e.now); !ms.Found {
+		if ms = src.table.Peek(k, h, fl.ctSlot[side], srcIsA, e.now); !ms.Found {
 			return false, 0
 		}
 	}
 	if dst != nil {
-		if md = dst.table.Peek(k, h, srcIsA, e.now); !md.Found {
+		if md = dst.table.Peek(k, h, fl.ctSlot[1-side], srcIsA, e.now); !md.Found {
 			return false, 0
 		}
 	}
@@ -108,10 +108,12 @@ func (e *Engine) fastWalk(q *Packet, fl *flowState, back bool, pre *flowHint) (b
 	if src != nil {
 		src.table.Update(ms, q, e.now)
 		src.fwd++
+		fl.ctSlot[side] = ms.Slot()
 	}
 	if dst != nil {
 		dst.table.Update(md, q, e.now)
 		dst.fwd++
+		fl.ctSlot[1-side] = md.Slot()
 	}
 	return true, clsTracked
 }

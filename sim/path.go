@@ -66,7 +66,7 @@ func (e *Engine) process(p *Packet, namer int16, pre *flowHint, fast bool) (int3
 			return e.finish(&q, fi, back, true, cls)
 		}
 	}
-	forwarded, cls := e.walk(&q, fl, back, pre)
+	forwarded, cls := e.walk(&q, fi, back, pre)
 	if srcNAT >= 0 && forwarded {
 		e.pushSrcNAT(srcNAT, srcPublic)
 	}
@@ -87,7 +87,8 @@ func (e *Engine) pushSrcNAT(i int32, pub netip.Addr) {
 // walk runs the filters and reports whether q passed, with its tracking
 // class bits.
 // pre, if not nil, holds q's keys computed ahead.
-func (e *Engine) walk(q *Packet, fl *flowState, back bool, pre *flowHint) (bool, uint8) {
+func (e *Engine) walk(q *Packet, fi int32, back bool, pre *flowHint) (bool, uint8) {
+	fl := &e.flows[fi]
 	// The flow knows its endpoints: which interfaces own its addresses and
 	// whether AWS filters them.
 	nfSrc, nfDst := fl.flags&flNFInit != 0, fl.flags&flNFResp != 0
@@ -163,7 +164,7 @@ func (e *Engine) walk(q *Packet, fl *flowState, back bool, pre *flowHint) (bool,
 		}
 	}
 	if src != nil && src.sg != nil {
-		ok, c := e.sgStep(src, firewall.Egress, q, fl, side, auto)
+		ok, c := e.sgStep(src, firewall.Egress, q, fi, side, auto)
 		cls |= c
 		if !ok {
 			return false, cls
@@ -204,7 +205,7 @@ func (e *Engine) walk(q *Packet, fl *flowState, back bool, pre *flowHint) (bool,
 		}
 	}
 	if dst != nil && dst.sg != nil {
-		ok, c := e.sgStep(dst, firewall.Ingress, q, fl, 1-side, auto)
+		ok, c := e.sgStep(dst, firewall.Ingress, q, fi, 1-side, auto)
 		cls |= c
 		if !ok {
 			return false, cls
@@ -249,8 +250,8 @@ func (e *Engine) naclStep(si int32, dir firewall.Direction, q *Packet) bool {
 // conntrack table (see the package comment). side is the flow side f is on
 // (0 initiator, 1 responder); auto reports whether the flow passes an
 // auto-tracked service.
-func (e *Engine) sgStep(f *iface, dir firewall.Direction, q *Packet, fl *flowState, side int, auto bool) (bool, uint8) {
-	ok, cls := e.sgDecide(f, dir, q, fl, side, auto)
+func (e *Engine) sgStep(f *iface, dir firewall.Direction, q *Packet, fi int32, side int, auto bool) (bool, uint8) {
+	ok, cls := e.sgDecide(f, dir, q, fi, side, auto)
 	if ok {
 		f.fwd++
 	} else {
@@ -259,7 +260,8 @@ func (e *Engine) sgStep(f *iface, dir firewall.Direction, q *Packet, fl *flowSta
 	return ok, cls
 }
 
-func (e *Engine) sgDecide(f *iface, dir firewall.Direction, q *Packet, fl *flowState, side int, auto bool) (bool, uint8) {
+func (e *Engine) sgDecide(f *iface, dir firewall.Direction, q *Packet, fi int32, side int, auto bool) (bool, uint8) {
+	fl, cold := &e.flows[fi], &e.cold[fi]
 	st := Step{Where: f.name, Filter: FilterSG, Direction: dir}
 	tbl := f.table
 	if q.IsICMPError() {
@@ -288,6 +290,7 @@ func (e *Engine) sgDecide(f *iface, dir firewall.Direction, q *Packet, fl *flowS
 
 	m := tbl.LookupHashed(&e.ck, e.ckHash, e.ckSrcIsA, e.now)
 	if m.Found {
+		fl.ctSlot[side] = m.Slot()
 		if e.opt.NoStateOnLaterDrop && dir == firewall.Egress {
 			e.defer1(tbl, m, true)
 		} else {
@@ -298,12 +301,12 @@ func (e *Engine) sgDecide(f *iface, dir firewall.Direction, q *Packet, fl *flowS
 		return true, clsTracked
 	}
 	if m.Expired {
-		fl.expiredAt[side], fl.expiredState[side] = m.ExpiredAt, m.State
+		cold.expiredAt[side], cold.expiredState[side] = m.ExpiredAt, m.State
 	}
 	v := f.sg.Eval(q, dir)
 	if !v.Allowed() {
 		st.Action, st.Reason, st.Rule = firewall.Deny, firewall.ReasonSGNoRule, v.Rule
-		if at := fl.expiredAt[side]; at != 0 {
+		if at := cold.expiredAt[side]; at != 0 {
 			st.Reason, st.ExpiredAt = firewall.ReasonTrackingExpired, at
 		}
 		e.push(st)
@@ -345,8 +348,10 @@ func (e *Engine) sgDecide(f *iface, dir firewall.Direction, q *Packet, fl *flowS
 		return false, 0
 	} else if m.Refused {
 		st.Note = "allowed by a rule; this packet creates no tracking entry"
+	} else {
+		fl.ctSlot[side] = m.Slot()
 	}
-	fl.expiredAt[side] = 0
+	cold.expiredAt[side] = 0
 	st.Action, st.Reason = firewall.Allow, firewall.ReasonSGRule
 	e.push(st)
 	return true, clsTracked
@@ -480,7 +485,7 @@ func (e *Engine) finish(q *Packet, fi int32, back, forwarded bool, cls uint8) (i
 					if fl.ends[1] == int32(i) {
 						side = 1
 					}
-					fd.state = fl.expiredState[side]
+					fd.state = e.cold[fi].expiredState[side]
 				}
 			}
 			e.drops = append(e.drops, fd)

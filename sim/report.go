@@ -64,12 +64,12 @@ func (e *Engine) noteExpiry(fi int32, x conntrack.Expiry) {
 	if i < 0 {
 		return
 	}
-	fl := &e.flows[i]
 	side := 0
-	if fl.ends[1] == fi {
+	if e.flows[i].ends[1] == fi {
 		side = 1
 	}
-	fl.expiredAt[side], fl.expiredState[side] = x.At, x.State
+	c := &e.cold[i]
+	c.expiredAt[side], c.expiredState[side] = x.At, x.State
 }
 
 // Finish ends the run: it releases what only a running engine needs, every
@@ -145,7 +145,7 @@ func (e *Engine) Result() *Result {
 		keys[i] = string(buf)
 	}
 	sort.SliceStable(order, func(a, b int) bool {
-		fa, fb := &e.flows[order[a]], &e.flows[order[b]]
+		fa, fb := &e.cold[order[a]], &e.cold[order[b]]
 		if fa.first != fb.first {
 			return fa.first < fb.first
 		}
@@ -213,7 +213,7 @@ func (e *Engine) flowResult(i, id int, key string) Flow {
 		PacketsOut: fl.packetsOut, PacketsBack: fl.packetsBack, BytesOut: fl.bytesOut, BytesBack: fl.bytesBack,
 		ForwardedOut: fl.fwdOut, ForwardedBack: fl.fwdBack,
 		DroppedOut: fl.packetsOut - fl.fwdOut, DroppedBack: fl.packetsBack - fl.fwdBack,
-		FirstSeen: Timestamp(fl.first), LastSeen: Timestamp(fl.last),
+		FirstSeen: Timestamp(e.cold[i].first), LastSeen: Timestamp(fl.last),
 	}
 	if fl.namer >= 0 {
 		n := e.namers[fl.namer]
