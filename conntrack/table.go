@@ -369,8 +369,22 @@ func (t *Table) Insert(p *packet.Packet, now packet.Time, gen uint16) (m Match, 
 		return Match{Refused: true}, true
 	}
 	k, srcIsA := KeyOf(p)
-	h := k.hash(hashSeed)
-	if i := t.find(&k, h); i >= 0 {
+	return t.insert(&k, k.hash(hashSeed), srcIsA, p, now, gen)
+}
+
+// InsertHashed is Insert for p whose key, Key.Hash and direction KeyOf
+// returned, so that a caller that looked the key up first builds and
+// hashes it once.
+func (t *Table) InsertHashed(k *Key, h uint64, srcIsA bool, p *packet.Packet, now packet.Time, gen uint16) (m Match, ok bool) {
+	if p.IsICMPError() {
+		t.stats.Refused++
+		return Match{Refused: true}, true
+	}
+	return t.insert(k, h, srcIsA, p, now, gen)
+}
+
+func (t *Table) insert(k *Key, h uint64, srcIsA bool, p *packet.Packet, now packet.Time, gen uint16) (m Match, ok bool) {
+	if i := t.find(k, h); i >= 0 {
 		e := &t.slots[i]
 		at := deadline(e.lastSeen, t.tm.timeout(e))
 		if now < at {
@@ -398,7 +412,7 @@ func (t *Table) Insert(p *packet.Packet, now packet.Time, gen uint16) (m Match, 
 			return m, false
 		}
 	}
-	i := t.place(&k, h)
+	i := t.place(k, h)
 	e := &t.slots[i]
 	e.lastSeen, e.gen, e.state = now, gen, st
 	if srcIsA {

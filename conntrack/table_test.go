@@ -504,3 +504,29 @@ func TestPeekFindsLiveEntriesAndChangesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestInsertHashedIsInsert: InsertHashed with the key, hash and direction
+// KeyOf gives creates the entry Insert creates — TCP SYN, UDP, ICMP echo
+// in both directions — and refuses what Insert refuses (a SYN/ACK with no
+// entry, an ICMP error: SPEC.md §2.1, §2.7).
+func TestInsertHashedIsInsert(t *testing.T) {
+	for _, line := range []string{
+		"tcp 10.0.1.10:40000 > 10.0.2.20:443 S",
+		"tcp 10.0.2.20:443 > 10.0.1.10:40000 S.",
+		"udp 10.0.2.20:53 > 10.0.1.10:40000",
+		"icmp 10.0.1.10 > 10.0.2.20 echo-request id=7",
+		"icmp 10.0.2.20 > 10.0.1.10 type=3 code=3",
+	} {
+		a, b := newTable(t, Config{}), newTable(t, Config{})
+		p := pkt(line)
+		if p.ICMPType == 3 {
+			p.Inner = pkt("udp 10.0.1.10:40000 > 10.0.2.20:53").Tuple()
+		}
+		ma, oka := a.Insert(p, at(1), 3)
+		k, srcIsA := KeyOf(p)
+		mb, okb := b.InsertHashed(&k, k.Hash(), srcIsA, p, at(1), 3)
+		if ma != mb || oka != okb || a.Stats() != b.Stats() {
+			t.Errorf("%s: Insert %+v %v %+v, InsertHashed %+v %v %+v", line, ma, oka, a.Stats(), mb, okb, b.Stats())
+		}
+	}
+}

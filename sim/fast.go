@@ -38,7 +38,8 @@ func (e *Engine) fastWalk(q *Packet, fl *flowState, back bool, pre *flowHint) (b
 		// An end AWS does not filter: walk passes every packet.
 		return true, clsNotFiltered
 	}
-	if fl.flags&flBlockedFirst != 0 || (q.Proto != packet.ProtoTCP && q.Proto != packet.ProtoUDP) {
+	if fl.flags&flBlockedFirst != 0 || fl.packets() == 0 || (q.Proto != packet.ProtoTCP && q.Proto != packet.ProtoUDP) {
+		// A flow's first packet has no entry to find.
 		return false, 0
 	}
 	si, di := fl.ends[0], fl.ends[1]

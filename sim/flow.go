@@ -108,7 +108,15 @@ const (
 	// flUntrackedSide).
 	flUntracked0
 	flUntracked1
+	// flExpired0, flExpired1: flowCold.expiredAt[side] is set (see
+	// flExpiredSide), so a drop reads the cold record only then.
+	flExpired0
+	flExpired1
 )
+
+// flExpiredSide returns the flag bit recording that the flow's entry on
+// side's interface expired (flowCold.expiredAt[side] is set).
+func flExpiredSide(side int) uint8 { return flExpired0 << side }
 
 // flUntrackedSide returns the flag bit recording that the flow is untracked
 // on side's interface.
@@ -148,6 +156,22 @@ type flowState struct {
 	// fastWalk).
 	naclPass  uint8
 	naclEpoch uint32
+}
+
+// noteExpired records that flow fi's conntrack entry on side's interface
+// expired at at, in state st.
+func (e *Engine) noteExpired(fi int32, side int, at Time, st conntrack.State) {
+	e.flows[fi].flags |= flExpiredSide(side)
+	c := &e.cold[fi]
+	c.expiredAt[side], c.expiredState[side] = at, st
+}
+
+// expiredAt returns when flow fi's entry on side's interface expired, or 0.
+func (e *Engine) expiredAt(fi int32, side int) Time {
+	if e.flows[fi].flags&flExpiredSide(side) == 0 {
+		return 0
+	}
+	return e.cold[fi].expiredAt[side]
 }
 
 // flowCold is the part of a flow that the fast path never reads, kept in

@@ -156,11 +156,12 @@ func (e *Engine) walk(q *Packet, fi int32, back bool, pre *flowHint) (bool, uint
 		} else {
 			e.ckSrcIsA = e.ck.SetPacket(q)
 			e.ckHash = e.ck.Hash()
-			if src != nil && src.table != nil && dst != nil && dst.table != nil {
-				// Not read ahead (Step): let the destination table's
-				// cache miss overlap the source table's.
-				dst.table.PrefetchHashed(e.ckHash)
-			}
+		}
+		if src != nil && src.table != nil && dst != nil && dst.table != nil {
+			// A new flow's entries were not read ahead (nor any of
+			// Step's): let the destination table's cache miss overlap
+			// the source table's.
+			dst.table.PrefetchHashed(e.ckHash)
 		}
 	}
 	if src != nil && src.sg != nil {
@@ -261,7 +262,7 @@ func (e *Engine) sgStep(f *iface, dir firewall.Direction, q *Packet, fi int32, s
 }
 
 func (e *Engine) sgDecide(f *iface, dir firewall.Direction, q *Packet, fi int32, side int, auto bool) (bool, uint8) {
-	fl, cold := &e.flows[fi], &e.cold[fi]
+	fl := &e.flows[fi]
 	st := Step{Where: f.name, Filter: FilterSG, Direction: dir}
 	tbl := f.table
 	if q.IsICMPError() {
@@ -301,12 +302,12 @@ func (e *Engine) sgDecide(f *iface, dir firewall.Direction, q *Packet, fi int32,
 		return true, clsTracked
 	}
 	if m.Expired {
-		cold.expiredAt[side], cold.expiredState[side] = m.ExpiredAt, m.State
+		e.noteExpired(fi, side, m.ExpiredAt, m.State)
 	}
 	v := f.sg.Eval(q, dir)
 	if !v.Allowed() {
 		st.Action, st.Reason, st.Rule = firewall.Deny, firewall.ReasonSGNoRule, v.Rule
-		if at := cold.expiredAt[side]; at != 0 {
+		if at := e.expiredAt(fi, side); at != 0 {
 			st.Reason, st.ExpiredAt = firewall.ReasonTrackingExpired, at
 		}
 		e.push(st)
@@ -342,7 +343,7 @@ func (e *Engine) sgDecide(f *iface, dir firewall.Direction, q *Packet, fi int32,
 			return false, 0
 		}
 		e.defer1(tbl, conntrack.Match{}, false)
-	} else if m, ok := tbl.Insert(q, e.now, e.gen); !ok {
+	} else if m, ok := tbl.InsertHashed(&e.ck, e.ckHash, e.ckSrcIsA, q, e.now, e.gen); !ok {
 		st.Action, st.Reason = firewall.Deny, firewall.ReasonAllowanceExceeded
 		e.push(st)
 		return false, 0
@@ -351,7 +352,10 @@ func (e *Engine) sgDecide(f *iface, dir firewall.Direction, q *Packet, fi int32,
 	} else {
 		fl.ctSlot[side] = m.Slot()
 	}
-	cold.expiredAt[side] = 0
+	if fl.flags&flExpiredSide(side) != 0 {
+		fl.flags &^= flExpiredSide(side)
+		e.cold[fi].expiredAt[side] = 0
+	}
 	st.Action, st.Reason = firewall.Allow, firewall.ReasonSGRule
 	e.push(st)
 	return true, clsTracked

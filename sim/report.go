@@ -68,8 +68,7 @@ func (e *Engine) noteExpiry(fi int32, x conntrack.Expiry) {
 	if e.flows[i].ends[1] == fi {
 		side = 1
 	}
-	c := &e.cold[i]
-	c.expiredAt[side], c.expiredState[side] = x.At, x.State
+	e.noteExpired(i, side, x.At, x.State)
 }
 
 // Finish ends the run: it releases what only a running engine needs, every
