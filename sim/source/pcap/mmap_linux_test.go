@@ -36,7 +36,7 @@ func rssFile(t testing.TB) int64 {
 // most about one window of the file resident, whatever the file size
 // (issue #4: at most 100 MB resident for the 2 M-packet replay, and any
 // size in bounded memory). Windows of 1 MiB over a 24 MB file; in long
-// mode also Open's 32 MiB windows over a 100 MB file.
+// mode also Open's windows (mapWindow) over a 100 MB file.
 func TestMappedResidentMemoryIsBounded(t *testing.T) {
 	type run struct {
 		packets int
