@@ -33,10 +33,37 @@
 // pcapng section in memory, a section may declare at most 65 536 interfaces
 // and 16 MiB of them; one more ends the capture with a *CaptureError.
 //
+// # Reading
+//
+// Open reads a regular, uncompressed classic pcap file in place: it maps
+// the file into memory (mmap, on unix systems) in windows of 2 MiB, one at
+// a time, and hands each record's bytes to the decoder where they lie,
+// instead of copying the whole file through read(2). Only each record's
+// header, and the frame headers the decoder reads, are looked at; the lines
+// ahead of the reading position are touched a page ahead so that the CPU
+// loads them in parallel rather than one record at a time. The resident
+// set grows by one window at most, whatever the file size. Everything else
+// (pcapng, gzip, pipes and standard input, NewReader on any io.Reader, and
+// systems without mmap) is read through a 64 KiB buffer. Both ways give the
+// same packets, frame numbers, Stats and errors (a test and the fuzz target
+// compare them on every input).
+//
+// A file cut short by someone else while it is mapped makes the lost
+// pages fault when read (SIGBUS). The reader recovers the fault
+// (debug.SetPanicOnFault) and ends the capture as it would end a file that
+// short: the packets before the cut, then a *CaptureError for
+// io.ErrUnexpectedEOF, or a clean end if the cut fell between records.
+// The page ahead touched for each record makes the fault come before a
+// record that crosses the cut is returned; a cut inside the last page of
+// the file, or one made between that touch and the read, can leave the
+// rest of a page read as zeros. Such a cut never crashes the program.
+//
 // # Decoding
 //
-// One preallocated gopacket.DecodingLayerParser decodes every record in
-// place. Link types: Ethernet (with 802.1Q, QinQ and MPLS), Linux SLL and
+// A preallocated gopacket.DecodingLayerParser decodes every record in
+// place (two, over one set of layers: one starts at a dispatch on the
+// record's link type, the other at Ethernet, for the Ethernet frames that
+// make most captures). Link types: Ethernet (with 802.1Q, QinQ and MPLS), Linux SLL and
 // SLL2, raw IP (101, and 228/229, which gopacket cannot decode), BSD
 // null/loopback (0, 108). Network: IPv4, IPv6 with extension headers.
 // Transport: TCP, UDP, SCTP, ICMP and ICMPv6; an ICMP error carries the flow
@@ -102,10 +129,10 @@
 // belong to the Reader and change on the next Next; the engine reads one
 // packet ahead of its verdicts, so to write out dropped packets use
 // WriteFrames with their frame numbers, which re-reads the file. Memory is
-// the 64 KiB read buffer, one record buffer (at most MaxRecord), the
-// decoder's layers, the address map and pcapgo's interfaces of the current
-// pcapng section (at most 65 536 and 16 MiB): it does not grow with the
-// capture.
+// the 64 KiB read buffer or the 2 MiB mapped window, one record buffer (at
+// most MaxRecord), the decoder's layers, the address map and pcapgo's
+// interfaces of the current pcapng section (at most 65 536 and 16 MiB): it
+// does not grow with the capture.
 // GenerateCapture writes the synthetic captures the benchmarks replay.
 //
 // # Errors

@@ -289,10 +289,14 @@ var errMapFault = errors.New("memory fault reading the mapped capture (an I/O er
 // second fault on the same record is errMapFault), or, if the fault came
 // while the record was decoded (its own bytes are gone), the capture ends
 // with a *CaptureError for io.ErrUnexpectedEOF, as read(2) would end it.
-// One race is left: a file cut to a length that is not a multiple of the
-// page size keeps the rest of its last page readable, as zeros, until the
-// reader next looks at the file size (at each new window or the end of
-// the window): records read from there are read as zeros.
+// touchAhead touches a page past each record before the record is
+// returned, so a cut is met (as a fault in touchAhead, read again) before
+// the record that crosses it. What is left: the rest of the page a cut
+// falls in stays readable, as zeros, so a cut inside the file's last page
+// (which takes no page away), a cut made between touchAhead and the read,
+// or a system with pages over 4 KiB, can have records read from zeros
+// until the reader next looks at the file size (at the next window).
+// TestMappedFileCutShortWhileReading checks cuts at and around every page.
 func (r *Reader) nextMapped(p *packet.Packet) (bool, error) {
 	for {
 		ok, err, again := r.nextGuarded(p)

@@ -94,7 +94,9 @@ type Reader struct {
 var _ packet.Source = (*Reader)(nil)
 
 // Open opens the capture file at path, telling pcap from pcapng (and
-// gzip-compressed either) by its magic number. The caller must Close it.
+// gzip-compressed either) by its magic number. A regular, uncompressed
+// classic pcap file is read in place from memory-mapped windows (see the
+// package comment); the rest through NewReader. The caller must Close it.
 func Open(path string, opt Options) (*Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -468,7 +470,10 @@ func (r *Reader) mapPacket(p *packet.Packet) {
 // link type, for writing it out again with pcapgo.Writer or NgWriter (the
 // CLI's --write-dropped). data is owned by the Reader and valid only until
 // the next call to Next; copy it to keep it. Before the first packet, all
-// three are zero.
+// three are zero. On a mapped file, Raw copies the record out of the
+// mapping (into a buffer it reuses, so it does not allocate in steady
+// state); if the file has been cut short under it since, data is nil and
+// the next Next ends the capture with a *CaptureError.
 func (r *Reader) Raw() (data []byte, ci gopacket.CaptureInfo, link layers.LinkType) {
 	if r.raw == nil {
 		return nil, ci, 0
