@@ -134,4 +134,17 @@
 // conntrack_allowance_exceeded per interface, and reports
 // conntrack_allowance_available. With [Options.Explain] every packet's trace
 // is kept ([Result.Packets]).
+//
+// # Speed
+//
+// [Engine.Run] reads each source a few packets ahead and prefetches what
+// their lookups will touch (ahead.go). When no trace is kept (Run without
+// Options.Explain), a TCP or UDP packet of a known flow that every security
+// group on its path passes on a live conntrack entry, and every network ACL
+// allows, is decided without building its steps: from the conntrack tables
+// and from the network ACL verdict its flow cached for that direction,
+// dated by the rules' compilation (fast.go). Every other packet walks the
+// whole path. The outcome is the same either way — Run's Result equals
+// stepping the same packets one by one with [Engine.Step], which always
+// keeps the trace — and tests hold it so under rule changes of every kind.
 package sim
