@@ -88,10 +88,11 @@ func (t *Table) place(k *Key, h uint64) int {
 
 // resize rehashes every entry into n slots (a power of two).
 func (t *Table) resize(n int) {
-	old := t.slots
+	old, oldMem := t.slots, t.mem
 	t.moves++
-	t.slots = make([]entry, n)
-	memhint.AdviseHuge(unsafe.Pointer(unsafe.SliceData(t.slots)), uintptr(n)*unsafe.Sizeof(entry{}))
+	// A large table lives outside the Go heap: the old copy is freed as
+	// soon as it is rehashed below, not at the next collection.
+	t.slots, t.mem = memhint.Make[entry](n)
 	t.mask = uint64(n - 1)
 	for j := range old {
 		e := &old[j]
@@ -104,6 +105,7 @@ func (t *Table) resize(n int) {
 		}
 		t.slots[i] = *e
 	}
+	oldMem.Free()
 	if t.cursor >= n {
 		t.cursor = 0
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ctsim/ctsim/sim/memhint"
 	"github.com/ctsim/ctsim/sim/packet"
 )
 
@@ -135,6 +136,7 @@ type Table struct {
 	cfg    Config
 	tm     Timeouts
 	slots  []entry
+	mem    *memhint.Mem // holds slots if they are outside the Go heap
 	mask   uint64
 	count  int
 	cursor int
@@ -178,6 +180,15 @@ func NewTable(cfg Config) (*Table, error) {
 		}
 	}
 	return t, nil
+}
+
+// Release frees the memory of the table's entries now rather than when the
+// table is garbage-collected (a large table's entries live outside the Go
+// heap). The table must not be used afterwards.
+func (t *Table) Release() {
+	t.mem.Free()
+	t.slots, t.mem, t.mask, t.count = nil, nil, 0, 0
+	t.expq, t.pending = nil, nil
 }
 
 // Config returns the table's configuration, with its current Timeouts.

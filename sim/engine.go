@@ -9,6 +9,7 @@ import (
 
 	"github.com/ctsim/ctsim/conntrack"
 	"github.com/ctsim/ctsim/firewall"
+	"github.com/ctsim/ctsim/sim/memhint"
 	"github.com/ctsim/ctsim/sim/packet"
 )
 
@@ -41,8 +42,12 @@ type Engine struct {
 	nextSweep Time
 	sweepBuf  []conntrack.Expiry
 
+	// flows and cold (beside flows, index for index) live outside the Go
+	// heap when large, held by flowMem and coldMem (memhint.Make).
 	flows   []flowState
-	cold    []flowCold // beside flows, index for index
+	cold    []flowCold
+	flowMem *memhint.Mem
+	coldMem *memhint.Mem
 	flowIdx flowTable
 	drops   []flowDrop
 	namers  []FlowNamer

@@ -3,7 +3,6 @@ package sim
 import (
 	"encoding/binary"
 	"net/netip"
-	"unsafe"
 
 	"github.com/ctsim/ctsim/conntrack"
 	"github.com/ctsim/ctsim/firewall"
@@ -222,6 +221,7 @@ type flowDrop struct {
 // touches one slot and one flow. Flows are never removed.
 type flowTable struct {
 	slots []flowSlot
+	mem   *memhint.Mem // holds slots if they are outside the Go heap
 	mask  uint64
 	n     int
 }
@@ -269,15 +269,21 @@ func (t *flowTable) put(h uint64, idx int32) {
 }
 
 func (t *flowTable) grow(flows []flowState, n int) {
-	old := t.slots
-	t.slots = make([]flowSlot, n)
-	memhint.AdviseHuge(unsafe.Pointer(unsafe.SliceData(t.slots)), uintptr(n)*unsafe.Sizeof(flowSlot{}))
+	old, oldMem := t.slots, t.mem
+	t.slots, t.mem = memhint.Make[flowSlot](n)
 	t.mask = uint64(n - 1)
 	for _, s := range old {
 		if s.idx != 0 {
 			t.put(flows[s.idx-1].key.hash(), int32(s.idx-1))
 		}
 	}
+	oldMem.Free()
+}
+
+// release frees the index's memory now.
+func (t *flowTable) release() {
+	t.mem.Free()
+	*t = flowTable{}
 }
 
 // fragKey identifies the fragments of one IP datagram.
@@ -372,7 +378,7 @@ func (e *Engine) flowFor(q *Packet, namer int16, pre *flowHint) (int32, bool) {
 	if _, ok := e.net.notFiltered[keyOf(q.Dst)]; ok {
 		fl.flags |= flNFResp
 	}
-	if len(e.flows) == cap(e.flows) {
+	if len(e.flows) == cap(e.flows) || len(e.cold) == cap(e.cold) {
 		e.growFlows()
 	}
 	e.flows = append(e.flows, fl)
@@ -385,10 +391,14 @@ func (e *Engine) flowFor(q *Packet, namer int16, pre *flowHint) (int32, bool) {
 // a large table (see memhint.AdviseHuge).
 func (e *Engine) growFlows() {
 	n := max(2*cap(e.flows), 1024)
-	fs := make([]flowState, len(e.flows), n)
-	memhint.AdviseHuge(unsafe.Pointer(unsafe.SliceData(fs)), uintptr(n)*unsafe.Sizeof(flowState{}))
+	fs, fm := memhint.Make[flowState](n)
+	cs, cm := memhint.Make[flowCold](n)
+	fs, cs = fs[:len(e.flows)], cs[:len(e.cold)]
 	copy(fs, e.flows)
-	e.flows = fs
+	copy(cs, e.cold)
+	e.flowMem.Free()
+	e.coldMem.Free()
+	e.flows, e.flowMem, e.cold, e.coldMem = fs, fm, cs, cm
 }
 
 // findFlow returns the index of the flow of tuple t, or -1.

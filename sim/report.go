@@ -88,10 +88,11 @@ func (e *Engine) Finish() {
 			// An empty table with the same configuration keeps what the
 			// hints read (that the interface tracks, its timeouts).
 			if t, err := conntrack.NewTable(emptyConfig(f.table.Config())); err == nil {
+				f.table.Release()
 				f.table = t
 			}
 		}
-		e.flowIdx = flowTable{}
+		e.flowIdx.release()
 		e.frags = nil
 		e.sources = nil
 		e.sweepBuf = nil
