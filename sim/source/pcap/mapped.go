@@ -16,7 +16,8 @@ import (
 // This file holds the zero-copy path for classic pcap files: the records
 // are read in place from a memory-mapped window of the file instead of
 // being copied out of it by read(2). Only the header of each record, and
-// the few header bytes of the frame the decoder looks at, are touched.
+// the frame headers the decoder looks at, are read (touchAhead loads one
+// byte of each cache line ahead, to have them in the cache).
 //
 // The windows come from a windowSource: mmap(2) on unix (mmap_unix.go),
 // plain byte slices in tests. Open uses this path for a regular, not
@@ -170,13 +171,35 @@ func (m *mapping) release() error {
 	return m.src.release(b)
 }
 
-// inWindow reports whether address addr lies in the current window.
-func (m *mapping) inWindow(addr uintptr) bool {
-	if len(m.win) == 0 {
+// faultIn reports whether panic value e is a memory fault (under
+// debug.SetPanicOnFault) at an address in b.
+func faultIn(e any, b []byte) bool {
+	fault, ok := e.(interface {
+		runtime.Error
+		Addr() uintptr
+	})
+	if !ok || len(b) == 0 {
 		return false
 	}
-	lo := uintptr(unsafe.Pointer(unsafe.SliceData(m.win)))
-	return addr >= lo && addr-lo < uintptr(len(m.win))
+	lo, addr := uintptr(unsafe.Pointer(unsafe.SliceData(b))), fault.Addr()
+	return addr >= lo && addr-lo < uintptr(len(b))
+}
+
+// copyMapped copies mapped bytes src into dst, and reports false, instead
+// of crashing, if reading src faults (its file cut short under the
+// mapping).
+func copyMapped(dst, src []byte) (ok bool) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if e := recover(); e != nil {
+			if !faultIn(e, src) {
+				panic(e)
+			}
+			ok = false
+		}
+	}()
+	copy(dst, src)
+	return true
 }
 
 // newMappedReader reads the classic pcap file that src maps, from its
@@ -194,8 +217,8 @@ func newMappedReader(src windowSource, name string, opt Options, winLen int64) (
 		return nil, nil
 	}
 	var hdr [24]byte
-	copy(hdr[:], w)
-	if err := src.release(w); err != nil {
+	ok := copyMapped(hdr[:], w)
+	if err := src.release(w); err != nil || !ok {
 		return nil, nil
 	}
 	switch binary.LittleEndian.Uint32(hdr[:]) {
@@ -324,11 +347,7 @@ func (r *Reader) nextGuarded(p *packet.Packet) (ok bool, err error, again bool) 
 // panic that is not a fault in the window is not the reader's to handle
 // and goes on.
 func (r *Reader) faulted(e any) (again bool, err error) {
-	fault, ok := e.(interface {
-		runtime.Error
-		Addr() uintptr
-	})
-	if !ok || !r.m.inWindow(fault.Addr()) {
+	if !faultIn(e, r.m.win) {
 		panic(e)
 	}
 	if r.m.pos != r.recStart {
@@ -350,8 +369,8 @@ func (r *Reader) faulted(e any) (again bool, err error) {
 // moved before are put back.
 func (r *Reader) cutShort() error {
 	r.reordered = r.recReordered
-	r.m.release()
 	r.m.pos = r.recStart
+	r.m.release()
 	size, err := r.m.src.size()
 	switch {
 	case err != nil:
@@ -376,26 +395,17 @@ func (m *mapping) cut() bool {
 // stay readable whatever happens to the file (and after Close). A fault
 // while copying (the file cut short since) gives no bytes and ends the
 // capture: the next Next returns a *CaptureError for io.ErrUnexpectedEOF.
-func (r *Reader) rawCopy(data []byte) (out []byte) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if e := recover(); e != nil {
-			fault, ok := e.(interface {
-				runtime.Error
-				Addr() uintptr
-			})
-			if !ok || !r.m.inWindow(fault.Addr()) {
-				panic(e)
-			}
-			if !r.done {
-				r.done = true
-				r.err = &CaptureError{File: r.name, Frame: r.read + 1, Offset: r.m.pos, Err: io.ErrUnexpectedEOF}
-			}
-			out = nil
-		}
-	}()
+func (r *Reader) rawCopy(data []byte) []byte {
 	if cap(r.rawBuf) < len(data) {
-		r.rawBuf = make([]byte, 0, max(len(data), 2048))
+		r.rawBuf = make([]byte, max(len(data), 2048))
 	}
-	return append(r.rawBuf[:0], data...)
+	buf := r.rawBuf[:len(data)]
+	if !copyMapped(buf, data) {
+		if !r.done {
+			r.done = true
+			r.err = &CaptureError{File: r.name, Frame: r.read + 1, Offset: r.m.pos, Err: io.ErrUnexpectedEOF}
+		}
+		return nil
+	}
+	return buf
 }
