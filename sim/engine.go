@@ -371,7 +371,7 @@ func (e *Engine) run(horizon Time) error {
 			if ev.at > horizon {
 				break
 			}
-			e.q.Pop()
+			e.q.pop() // Peek has discarded the cancelled events above it
 			e.runEvent(ev)
 			continue
 		}
@@ -428,7 +428,7 @@ func (e *Engine) advance(t Time) {
 		if !ok || ev.at > t {
 			break
 		}
-		e.q.Pop()
+		e.q.pop() // Peek has discarded the cancelled events above it
 		e.runEvent(ev)
 	}
 	e.sweepUntil(t)

@@ -155,8 +155,10 @@ func (q *queue) up(i int) {
 	h[i] = x
 }
 
-// down places x, which replaces the root, by moving the hole down to where
-// x belongs.
+// down places x, which replaces the root. It moves the hole from the root
+// down to a leaf along the smallest children, then x up from there
+// (Floyd's bottom-up variant): one comparison fewer per level than
+// comparing x at each level, and x, the heap's last leaf, rarely rises far.
 func (q *queue) down(x event) {
 	h := q.h[heapPad:]
 	n := len(h)
@@ -173,11 +175,16 @@ func (q *queue) down(x event) {
 				m = j
 			}
 		}
-		if !before(&h[m], &x) {
-			break
-		}
 		h[i] = h[m]
 		i = m
+	}
+	for i > 0 {
+		p := (i - 1) / arity
+		if !before(&x, &h[p]) {
+			break
+		}
+		h[i] = h[p]
+		i = p
 	}
 	h[i] = x
 }
