@@ -159,10 +159,9 @@ func (d *decoder) decode(data []byte, link layers.LinkType, p *packet.Packet) Sk
 	p.Proto = proto
 	switch l4 {
 	case layers.LayerTypeTCP:
-		h := d.tcp.Contents
-		p.SrcPort, p.DstPort = uint16(d.tcp.SrcPort), uint16(d.tcp.DstPort)
-		p.Seq, p.Ack = d.tcp.Seq, d.tcp.Ack
-		p.Flags = packet.TCPFlags(h[13])
+		p.SrcPort, p.DstPort = d.tcp.srcPort, d.tcp.dstPort
+		p.Seq, p.Ack = d.tcp.seq, d.tcp.ack
+		p.Flags = packet.TCPFlags(d.tcp.flags)
 	case layers.LayerTypeUDP:
 		p.SrcPort, p.DstPort = uint16(d.udp.SrcPort), uint16(d.udp.DstPort)
 	case layers.LayerTypeSCTP:

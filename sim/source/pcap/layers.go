@@ -313,13 +313,55 @@ func (e *ethLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) erro
 	return nil
 }
 
-// tcpLayer and udpLayer are gopacket's TCP and UDP, the last layers the
-// decoder reads: no application layer follows (gopacket would look the
-// ports up for one, which the parser would then not find).
-type (
-	tcpLayer struct{ layers.TCP }
-	udpLayer struct{ layers.UDP }
+// tcpLayer reads a TCP header: ports, sequence numbers and flags, the
+// fields the filters need. It accepts and refuses exactly the headers
+// gopacket's TCP does (FuzzTCPLayer checks it against gopacket's), but does
+// not parse the options: gopacket v1.7.7 never fails on an option (it stops
+// reading options at a bad one), and it allocates for every Multipath TCP
+// option it reads, which would cost an allocation per packet on MPTCP
+// traffic. No application layer follows.
+type tcpLayer struct {
+	srcPort, dstPort uint16
+	seq, ack         uint32
+	flags            uint8
+	payload          []byte
+}
+
+var (
+	errTCPShort  = errors.New("tcp header shorter than 20 bytes")
+	errTCPOffset = errors.New("tcp data offset under 5")
+	errTCPCut    = errors.New("tcp data offset past the end of the segment")
 )
 
+func (t *tcpLayer) CanDecode() gopacket.LayerClass    { return layers.LayerTypeTCP }
 func (t *tcpLayer) NextLayerType() gopacket.LayerType { return gopacket.LayerTypeZero }
+func (t *tcpLayer) LayerPayload() []byte              { return t.payload }
+
+func (t *tcpLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) < 20 {
+		df.SetTruncated()
+		return errTCPShort
+	}
+	off := int(data[12]>>4) * 4
+	if off < 20 {
+		return errTCPOffset
+	}
+	if off > len(data) {
+		df.SetTruncated()
+		return errTCPCut
+	}
+	t.srcPort = binary.BigEndian.Uint16(data[0:2])
+	t.dstPort = binary.BigEndian.Uint16(data[2:4])
+	t.seq = binary.BigEndian.Uint32(data[4:8])
+	t.ack = binary.BigEndian.Uint32(data[8:12])
+	t.flags = data[13]
+	t.payload = data[off:]
+	return nil
+}
+
+// udpLayer is gopacket's UDP, the last layer the decoder reads: no
+// application layer follows (gopacket would look the ports up for one,
+// which the parser would then not find).
+type udpLayer struct{ layers.UDP }
+
 func (u *udpLayer) NextLayerType() gopacket.LayerType { return gopacket.LayerTypeZero }
