@@ -107,18 +107,17 @@ func (d *decoder) decode(data []byte, link layers.LinkType, p *packet.Packet) Sk
 		switch t {
 		case layers.LayerTypeIPv4:
 			ipv = 4
-			ip := &d.ip4.IPv4
-			p.Src = netip.AddrFrom4([4]byte(ip.SrcIP))
-			p.Dst = netip.AddrFrom4([4]byte(ip.DstIP))
-			proto = uint8(ip.Protocol)
-			p.Length = uint32(ip.Length)
-			if ip.Flags&layers.IPv4MoreFragments != 0 || ip.FragOffset != 0 {
+			ip := &d.ip4
+			p.Src, p.Dst = netip.AddrFrom4(ip.src), netip.AddrFrom4(ip.dst)
+			proto = uint8(ip.proto)
+			p.Length = uint32(ip.length)
+			if ip.more || ip.fragOffset != 0 {
 				p.Fragment = packet.Fragment{
-					ID: uint32(ip.Id), Offset: ip.FragOffset * 8,
-					More: ip.Flags&layers.IPv4MoreFragments != 0, IsFragment: true,
+					ID: uint32(ip.id), Offset: ip.fragOffset * 8,
+					More: ip.more, IsFragment: true,
 				}
 			}
-			l4payload = ip.Payload
+			l4payload = ip.payload
 		case layers.LayerTypeIPv6:
 			ipv = 6
 			ip := &d.ip6.IPv6

@@ -208,3 +208,41 @@ func FuzzTCPLayer(f *testing.F) {
 type truncFeedback bool
 
 func (f *truncFeedback) SetTruncated() { *f = true }
+
+// FuzzIPv4Layer compares the decoder's IPv4 layer with gopacket's IPv4
+// plus the decoder's two extra checks (version, zero total length on
+// non-TCP), the layer it replaces (STYLE.md lesson 15): both fail or
+// neither, with the same truncation flag, and on success they read the same
+// addresses, protocol, length, fragment fields and payload.
+func FuzzIPv4Layer(f *testing.F) {
+	f.Add(synV4)
+	f.Add(synV4[:30])
+	f.Add(ip4frag("10.0.0.1", "10.0.0.2", packet.ProtoUDP, 7, 16, true, udp(1, 2, 4)))
+	opts := cat([]byte{0x47, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2},
+		[]byte{1, 7, 3, 4, 0, 0}, tcp(1, 2, 2))
+	f.Add(opts)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var ours ipv4Layer
+		var ref layers.IPv4
+		var fbOurs, fbRef truncFeedback
+		errOurs := ours.DecodeFromBytes(b, &fbOurs)
+		errRef := ref.DecodeFromBytes(b, &fbRef)
+		if errRef == nil && ref.Version != 4 {
+			errRef = errIPVersion
+		}
+		if errRef == nil && binary.BigEndian.Uint16(b[2:4]) == 0 && ref.Protocol != layers.IPProtocolTCP {
+			errRef = errIPZeroLength
+		}
+		if (errOurs == nil) != (errRef == nil) || fbOurs != fbRef {
+			t.Fatalf("error %v (truncated %t), gopacket %v (truncated %t)", errOurs, fbOurs, errRef, fbRef)
+		}
+		if errOurs != nil {
+			return
+		}
+		if ours.src != [4]byte(ref.SrcIP) || ours.dst != [4]byte(ref.DstIP) || ours.proto != ref.Protocol ||
+			ours.length != ref.Length || ours.id != ref.Id || ours.fragOffset != ref.FragOffset ||
+			ours.more != (ref.Flags&layers.IPv4MoreFragments != 0) || !bytes.Equal(ours.payload, ref.Payload) {
+			t.Fatalf("read %+v, gopacket %+v", ours, ref)
+		}
+	})
+}

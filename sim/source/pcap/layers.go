@@ -3,6 +3,7 @@ package pcap
 import (
 	"encoding/binary"
 	"errors"
+	"math"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -174,32 +175,103 @@ func (m *mplsLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) err
 	return errMPLSDepth
 }
 
-// ipv4Layer is gopacket's IPv4 with three changes: it checks the version
-// nibble, it refuses a zero total length except on TCP (TSO on the sending
-// host writes 0 there, and Wireshark reads it that way), and it goes on to a
-// transport header only for TCP, UDP, ICMP and SCTP in the first fragment.
-// Every other protocol, tunnels included (GRE 47, IPv6-in-IPv4 41, IP-in-IP
-// 4, ESP 50), is an "other protocol" decoded no further than the outer IP.
-type ipv4Layer struct{ layers.IPv4 }
+// ipv4Layer reads an IPv4 header. It accepts and refuses exactly the
+// headers gopacket's IPv4 does (length and header-length checks, options
+// walked for their lengths, the same truncation flag; FuzzIPv4Layer checks
+// it against gopacket's), keeping only the fields the decoder uses, with
+// three changes: it checks the version nibble, it refuses a zero total
+// length except on TCP (TSO on the sending host writes 0 there, and
+// Wireshark reads it that way), and it goes on to a transport header only
+// for TCP, UDP, ICMP and SCTP in the first fragment. Every other protocol,
+// tunnels included (GRE 47, IPv6-in-IPv4 41, IP-in-IP 4, ESP 50), is an
+// "other protocol" decoded no further than the outer IP.
+type ipv4Layer struct {
+	src, dst   [4]byte
+	proto      layers.IPProtocol
+	length     uint16 // total length; for 0 (TSO), the bytes captured
+	id         uint16
+	more       bool   // more fragments
+	fragOffset uint16 // in 8-byte units
+	payload    []byte
+}
+
+// Errors of ipv4Layer, as gopacket's IPv4 refuses a header.
+var (
+	errIPv4Short   = errors.New("ipv4 header shorter than 20 bytes")
+	errIPv4Length  = errors.New("ipv4 total length under 20, or under its header length")
+	errIPv4IHL     = errors.New("ipv4 header length under 5")
+	errIPv4Cut     = errors.New("ipv4 header cut by the snap length")
+	errIPv4Options = errors.New("bad ipv4 option length")
+)
+
+func (ip *ipv4Layer) CanDecode() gopacket.LayerClass { return layers.LayerTypeIPv4 }
+func (ip *ipv4Layer) LayerPayload() []byte           { return ip.payload }
 
 func (ip *ipv4Layer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
-	if err := ip.IPv4.DecodeFromBytes(data, df); err != nil {
-		return err
+	if len(data) < 20 {
+		df.SetTruncated()
+		return errIPv4Short
 	}
-	if ip.Version != 4 {
+	field := binary.BigEndian.Uint16(data[2:4])
+	ihl := int(data[0]&0x0f) * 4
+	length := int(field)
+	if length == 0 {
+		length = len(data)
+	}
+	switch {
+	case length < 20:
+		return errIPv4Length
+	case ihl < 20:
+		return errIPv4IHL
+	case ihl > length:
+		return errIPv4Length
+	}
+	if len(data) > length {
+		data = data[:length]
+	} else if len(data) < length {
+		df.SetTruncated()
+		if ihl > len(data) {
+			return errIPv4Cut
+		}
+	}
+	for opts := data[20:ihl]; len(opts) > 0; {
+		switch opts[0] {
+		case 0: // end of options
+			opts = nil
+		case 1: // no-operation
+			opts = opts[1:]
+		default:
+			if len(opts) < 2 || len(opts) < int(opts[1]) {
+				df.SetTruncated()
+				return errIPv4Options
+			}
+			if opts[1] < 2 {
+				return errIPv4Options
+			}
+			opts = opts[opts[1]:]
+		}
+	}
+	if data[0]>>4 != 4 {
 		return errIPVersion
 	}
-	if binary.BigEndian.Uint16(data[2:4]) == 0 && ip.Protocol != layers.IPProtocolTCP {
+	ip.proto = layers.IPProtocol(data[9])
+	if field == 0 && ip.proto != layers.IPProtocolTCP {
 		return errIPZeroLength
 	}
+	ip.length = uint16(min(length, math.MaxUint16))
+	ip.id = binary.BigEndian.Uint16(data[4:6])
+	frag := binary.BigEndian.Uint16(data[6:8])
+	ip.more, ip.fragOffset = frag&0x2000 != 0, frag&0x1fff
+	ip.src, ip.dst = [4]byte(data[12:16]), [4]byte(data[16:20])
+	ip.payload = data[ihl:]
 	return nil
 }
 
 func (ip *ipv4Layer) NextLayerType() gopacket.LayerType {
-	if ip.FragOffset != 0 {
+	if ip.fragOffset != 0 {
 		return gopacket.LayerTypeZero
 	}
-	switch ip.Protocol {
+	switch ip.proto {
 	case layers.IPProtocolTCP:
 		return layers.LayerTypeTCP
 	case layers.IPProtocolUDP:
