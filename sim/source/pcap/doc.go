@@ -63,7 +63,10 @@
 // A preallocated gopacket.DecodingLayerParser decodes every record in
 // place (two, over one set of layers: one starts at a dispatch on the
 // record's link type, the other at Ethernet, for the Ethernet frames that
-// make most captures). Link types: Ethernet (with 802.1Q, QinQ and MPLS), Linux SLL and
+// make most captures). The Ethernet, IPv4 and TCP headers are read by the
+// package's own DecodingLayers, which keep only what the filters need and
+// accept and refuse exactly what gopacket's do (fuzz targets compare them);
+// the others are gopacket's. Link types: Ethernet (with 802.1Q, QinQ and MPLS), Linux SLL and
 // SLL2, raw IP (101, and 228/229, which gopacket cannot decode), BSD
 // null/loopback (0, 108). Network: IPv4, IPv6 with extension headers.
 // Transport: TCP, UDP, SCTP, ICMP and ICMPv6; an ICMP error carries the flow
