@@ -366,7 +366,7 @@ func (r *Reader) countPassedOver(end int64) {
 }
 
 // offset returns how many bytes of the (decompressed) file the pcapgo
-// reader has consumed.
+// reader has consumed, or, on a mapped file, the reading position.
 func (r *Reader) offset() int64 {
 	if r.m != nil {
 		return r.m.pos
