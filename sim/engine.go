@@ -71,6 +71,8 @@ type Engine struct {
 	// interfaces' counters it took first.
 	finished bool
 	ifStats  []InterfaceStats
+	// released: Release has freed the flow records.
+	released bool
 }
 
 // sourceState is a source with its next packet read ahead.

@@ -236,7 +236,8 @@ func itoa3(i int) string { return strconv.Itoa(i) }
 // tables without changing the Result, whose interface counters (SPEC.md
 // §2.6 conntrack_allowance_*) and hints (an expired entry's timeout,
 // SPEC.md §5.1; a full table, §2.6) come from them; afterwards the engine
-// refuses to run or step.
+// refuses to run or step. Release then frees the flow records, leaving the
+// result already taken as it was.
 func TestFinishKeepsTheResultAndEndsTheRun(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -280,13 +281,29 @@ func TestFinishKeepsTheResultAndEndsTheRun(t *testing.T) {
 			if r, err := e.Run(Never); err == nil || r == nil {
 				t.Errorf("Run after Finish: %v, %v; want the result and an error", r, err)
 			}
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Error("Step after Finish did not panic")
+					}
+				}()
+				p := tc.pkts[0]
+				e.Step(&p)
+			}()
+			// Release frees the flow records; a second does nothing, and
+			// the result taken before it stands.
+			res := e.Result()
+			e.Release()
+			e.Release()
+			if again, _ := json.Marshal(res); !bytes.Equal(again, want) {
+				t.Errorf("result taken before Release changed:\n%s", again)
+			}
 			defer func() {
 				if recover() == nil {
-					t.Error("Step after Finish did not panic")
+					t.Error("Result after Release did not panic")
 				}
 			}()
-			p := tc.pkts[0]
-			e.Step(&p)
+			e.Result()
 		})
 	}
 }

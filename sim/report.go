@@ -100,6 +100,19 @@ func (e *Engine) Finish() {
 	}
 }
 
+// Release frees the engine's flow records now rather than when the engine
+// is garbage-collected (a large run's records live outside the Go heap, see
+// memhint.Make): call it once the Result is taken, so that writing a large
+// result out does not hold them too. It finishes the engine first; after
+// it the engine must not be used at all (Result panics).
+func (e *Engine) Release() {
+	e.Finish()
+	e.flowMem.Free()
+	e.coldMem.Free()
+	e.flows, e.cold, e.flowMem, e.coldMem = nil, nil, nil, nil
+	e.released = true
+}
+
 // emptyConfig is c for a table that will hold nothing: no capacity reserved.
 func emptyConfig(c conntrack.Config) conntrack.Config {
 	c.Capacity = 0
@@ -135,6 +148,9 @@ func (e *Engine) interfaceStats() []InterfaceStats {
 // sorted by first-seen time, then tuple string, and numbered from 1 in
 // that order.
 func (e *Engine) Result() *Result {
+	if e.released {
+		panic("sim: Result after Release")
+	}
 	r := &Result{Changes: append([]AppliedChange(nil), e.applied...)}
 	order := make([]int, len(e.flows))
 	keys := make([]string, len(e.flows))

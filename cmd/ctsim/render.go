@@ -474,7 +474,11 @@ func (r renderer) writeTables(w io.Writer, d *document) error {
 			}
 			io.WriteString(w, title+"\n")
 		}
-		if err := r.writeTable(w, s); err != nil {
+		write := r.writeTable
+		if s.Each != nil {
+			write = r.streamTable
+		}
+		if err := write(w, s); err != nil {
 			return err
 		}
 		for _, n := range s.Notes {
