@@ -1,9 +1,12 @@
 package sim
 
 import (
+	"cmp"
 	"errors"
 	"net/netip"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/ctsim/ctsim/conntrack"
 	"github.com/ctsim/ctsim/firewall"
@@ -160,20 +163,30 @@ func (e *Engine) Result() *Result {
 		buf = e.flows[i].tuple().AppendTo(buf[:0])
 		keys[i] = string(buf)
 	}
-	sort.SliceStable(order, func(a, b int) bool {
-		fa, fb := &e.cold[order[a]], &e.cold[order[b]]
-		if fa.first != fb.first {
-			return fa.first < fb.first
+	// Flows are made in time order (the clock never goes back), so order
+	// is sorted by first-seen time already: only runs of flows first seen
+	// at the same time need sorting, by key.
+	byTime := func(a, b int) int { return cmp.Compare(e.cold[a].first, e.cold[b].first) }
+	if !slices.IsSortedFunc(order, byTime) {
+		slices.SortStableFunc(order, byTime)
+	}
+	for lo := 0; lo < len(order); {
+		hi := lo + 1
+		for hi < len(order) && e.cold[order[hi]].first == e.cold[order[lo]].first {
+			hi++
 		}
-		return keys[order[a]] < keys[order[b]]
-	})
+		if hi-lo > 1 {
+			slices.SortStableFunc(order[lo:hi], func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
+		}
+		lo = hi
+	}
 	ids := make([]int, len(e.flows))
 	if len(e.flows) > 0 {
-		r.Flows = make([]Flow, 0, len(e.flows))
+		r.Flows = make([]Flow, len(e.flows))
 	}
 	for n, i := range order {
 		ids[i] = n + 1
-		r.Flows = append(r.Flows, e.flowResult(i, n+1, keys[i]))
+		e.flowResult(&r.Flows[n], i, n+1, keys[i])
 	}
 	for _, f := range r.Flows {
 		switch f.Verdict {
@@ -219,10 +232,10 @@ func (e *Engine) Result() *Result {
 }
 
 // flowResult renders flow i.
-func (e *Engine) flowResult(i, id int, key string) Flow {
+func (e *Engine) flowResult(f *Flow, i, id int, key string) {
 	fl := &e.flows[i]
 	t := fl.tuple()
-	f := Flow{
+	*f = Flow{
 		ID: id, Tuple: t, Key: key,
 		Initiator: e.endpointName(t.Src, fl.ends[0]), Responder: e.endpointName(t.Dst, fl.ends[1]),
 		Proto:      packet.ProtoName(t.Proto),
@@ -268,7 +281,6 @@ func (e *Engine) flowResult(i, id int, key string) Flow {
 		f.FirstDrop = &d
 		f.Hint = e.hint(fl, fd)
 	}
-	return f
 }
 
 // endpointName names the host owning a, whose interface index is i (-1:
