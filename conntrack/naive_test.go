@@ -393,7 +393,7 @@ func runOps(t *testing.T, tb *Table, ref *naiveTable, ops []byte) {
 
 func compare(t *testing.T, i int, what string, got, want Match) {
 	t.Helper()
-	got.slot, got.moves = 0, 0
+	got.slot, got.moves, got.liveAt = 0, 0, 0
 	if got != want {
 		t.Fatalf("op %d %s:\n got  %+v\n want %+v", i, what, got, want)
 	}

@@ -86,6 +86,11 @@ type Match struct {
 	Related bool
 	slot    int32
 	moves   uint32 // Table.moves when slot was read
+	// liveAt is 1 + the time at which the entry was seen live (0: not
+	// known): Update at that same time, with nothing moved, need not ask
+	// again (every timeout is positive, so a packet at that time cannot
+	// have expired it since).
+	liveAt packet.Time
 }
 
 // Stats are a table's counters. The zero Stats is an empty, unused table.
@@ -240,7 +245,7 @@ func (t *Table) Peek(k *Key, h uint64, hint int32, srcIsA bool, now packet.Time)
 	if now >= deadline(e.lastSeen, t.tm.timeout(e)) {
 		return Match{}
 	}
-	return Match{Found: true, Dir: dirOf(e, srcIsA), Gen: e.gen, State: stateOf(e), slot: int32(i), moves: t.moves}
+	return Match{Found: true, Dir: dirOf(e, srcIsA), Gen: e.gen, State: stateOf(e), slot: int32(i), moves: t.moves, liveAt: now + 1}
 }
 
 // lookupKey is Lookup for a key; srcIsA tells the packet's direction.
@@ -259,7 +264,7 @@ func (t *Table) lookupHashed(k *Key, h uint64, srcIsA bool, now packet.Time) Mat
 		t.expire(i)
 		return Match{Expired: true, ExpiredAt: at, State: st}
 	}
-	return Match{Found: true, Dir: dirOf(e, srcIsA), Gen: e.gen, State: stateOf(e), slot: int32(i), moves: t.moves}
+	return Match{Found: true, Dir: dirOf(e, srcIsA), Gen: e.gen, State: stateOf(e), slot: int32(i), moves: t.moves, liveAt: now + 1}
 }
 
 // Slot returns where a Found Match's entry is in its table, or -1: a hint
@@ -329,10 +334,12 @@ func (t *Table) touch(m Match, p *packet.Packet, now packet.Time) (i int, dir Di
 		dir = dirOf(&t.slots[i], srcIsA)
 	}
 	e := &t.slots[i]
-	if at := deadline(e.lastSeen, t.tm.timeout(e)); now >= at {
-		x = Match{Expired: true, ExpiredAt: at, State: stateOf(e)}
-		t.expire(i)
-		return -1, 0, x
+	if m.liveAt != now+1 || m.moves != t.moves {
+		if at := deadline(e.lastSeen, t.tm.timeout(e)); now >= at {
+			x = Match{Expired: true, ExpiredAt: at, State: stateOf(e)}
+			t.expire(i)
+			return -1, 0, x
+		}
 	}
 	t.advance(e, dir, p, now)
 	return i, dir, x
@@ -490,6 +497,7 @@ func (t *Table) SetTimeouts(tm Timeouts) error {
 		return fmt.Errorf("conntrack: %w", err)
 	}
 	t.tm = tm
+	t.moves++         // a Match's liveAt no longer holds
 	t.rebuildExpiry() // every deadline may have moved
 	return nil
 }

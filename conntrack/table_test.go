@@ -530,3 +530,36 @@ func TestInsertHashedIsInsert(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateAfterSetTimeoutsSeesTheNewTimeout: a Match found live at t is
+// refreshed by an Update at t without asking again — unless the timeouts
+// changed in between: GRE tracked at 0 s, found live at 10 s under the
+// 600 s other-protocol timeout, is expired by the Update at 10 s once the
+// timeout is 5 s (SPEC.md §2.4, §5.1: changed timeouts apply to existing
+// entries).
+func TestUpdateAfterSetTimeoutsSeesTheNewTimeout(t *testing.T) {
+	for _, change := range []bool{false, true} {
+		tb := newTable(t, Config{})
+		send(t, tb, "gre 10.0.1.10 > 192.0.2.50", 0)
+		p := pkt("gre 192.0.2.50 > 10.0.1.10")
+		k, srcIsA := KeyOf(p)
+		m := tb.Peek(&k, k.Hash(), -1, srcIsA, at(10))
+		if !m.Found {
+			t.Fatal("entry not found at 10 s")
+		}
+		if change {
+			tm := DefaultTimeouts()
+			tm.Other = sec(5)
+			if err := tb.SetTimeouts(tm); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tb.Update(m, p, at(10))
+		if got := tb.Stats().Expired; got != map[bool]uint64{false: 0, true: 1}[change] {
+			t.Errorf("timeouts changed %v: %d expired, want %v", change, got, change)
+		}
+		if found := seen(tb, "gre 10.0.1.10 > 192.0.2.50", at(11)).Found; found == change {
+			t.Errorf("timeouts changed %v: entry found at 11 s = %v", change, found)
+		}
+	}
+}
