@@ -59,7 +59,8 @@ func (r *randSource) Next(p *Packet) (bool, error) {
 // their lookups (ahead.go) and takes the packets of known tracked flows by
 // fastWalk, with the network ACL verdicts each flow caches (fast.go); the
 // Result must be exactly the one stepping the same packets one by one
-// gives — flows, verdicts, first drops, hints, conntrack counters. The
+// gives — flows, verdicts, first drops, hints, conntrack counters — and so
+// must Pass's, which steps without a trace and so takes the fast path. The
 // cases change the rules in the middle of the run so that cached verdicts
 // go stale: a security group rule removed (SPEC.md §2.2, tracked flows
 // survive it, CT4), a network ACL deny added then removed and a subnet
@@ -144,6 +145,19 @@ func TestRunReadAheadChangesNothing(t *testing.T) {
 					stepped.Step(&p)
 				}
 				want := stepped.Result()
+
+				passed := newEngine()
+				src = newSrc()
+				for {
+					ok, _ := src.Next(&p)
+					if !ok {
+						break
+					}
+					passed.Pass(&p)
+				}
+				if got := passed.Result(); !reflect.DeepEqual(got, want) {
+					t.Errorf("seed %d: Pass's result differs from Step's:\npass: %+v\nstep: %+v", seed, got.Summary, want.Summary)
+				}
 
 				ran := newEngine()
 				ran.AddSource(newSrc())

@@ -468,6 +468,21 @@ func (e *Engine) Step(p *Packet) PacketOutcome {
 	return PacketOutcome{Forwarded: forwarded, Decisive: *e.decisive(), Steps: e.steps, Flow: int(fi)}
 }
 
+// Pass is Step for a caller that needs only whether p was forwarded (a
+// capture replay writing its dropped packets out): like Run, it keeps no
+// trace unless Options.Explain is set, so that a packet of a known tracked
+// flow takes the fast path (see the package comment). The Result is the
+// same as Step's.
+func (e *Engine) Pass(p *Packet) bool {
+	if e.finished {
+		panic("sim: Pass after Finish")
+	}
+	e.late = p.At < e.now
+	e.advance(p.At)
+	_, forwarded := e.process(p, -1, nil, !e.opt.Explain)
+	return forwarded
+}
+
 // Options configure an Engine. The zero Options are AWS's defaults: the AWS
 // profile, default quotas, the union of the documented auto-tracked
 // services, no conntrack allowance limit, SG state created at egress even if

@@ -339,8 +339,7 @@ func replayLoop(rd *pcap.Reader, eng *sim.Engine, dw *droppedWriter, prog *progr
 			_, _, firstLink = rd.Raw()
 		}
 		n++
-		out := eng.Step(&p)
-		if !out.Forwarded && dw != nil {
+		if !eng.Pass(&p) && dw != nil {
 			data, ci, lt := rd.Raw()
 			if err := dw.write(data, ci, lt); err != nil {
 				return nil, firstLink, err

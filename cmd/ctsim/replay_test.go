@@ -171,7 +171,7 @@ func benchInventory(tb testing.TB, flows, clients, servers int) firewall.Invento
 // -short, 200 k packets.
 //
 // Three ways to drive the engine: "step" is `ctsim replay --write-dropped`'s
-// loop (replayLoop: Reader.Next, then Engine.Step per packet, which lets
+// loop (replayLoop: Reader.Next, then Engine.Pass per packet, which lets
 // it write dropped packets out); "run" hands the reader to the engine as a
 // source (Engine.AddSource, Engine.Run), which reads ahead and prefetches
 // the lookups of the next packets (sim/ahead.go); "pipe" is `ctsim
