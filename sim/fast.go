@@ -55,19 +55,9 @@ func (e *Engine) fastWalk(q *Packet, fl *flowState, back bool, pre *flowHint) (b
 		// table twice).
 		return false, 0
 	}
-	if src == nil || dst == nil {
-		// One end outside: walk knows the gateway the packet may cross.
-		in := src
-		if in == nil {
-			in = dst
-		}
-		g, public := e.net.gw4, in.public4
-		if q.Is6() {
-			g, public = e.net.gw6, in.public6
-		}
-		if g >= 0 && !public {
-			return false, 0
-		}
+	if e.gatewayOf(src, dst, q) >= 0 {
+		// Through a gateway: walk knows its rules.
+		return false, 0
 	}
 
 	k, h, srcIsA := &e.ck, uint64(0), false

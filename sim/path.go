@@ -129,19 +129,9 @@ func (e *Engine) walk(q *Packet, fi int32, back bool, pre *flowHint) (bool, uint
 	// internet gateway (IPv6), if it has one.
 	auto := (src != nil && src.autoTracked) || (dst != nil && dst.autoTracked)
 	var gw *iface
-	if src == nil || dst == nil {
-		in := src
-		if in == nil {
-			in = dst
-		}
-		g, public := e.net.gw4, in.public4
-		if q.Is6() {
-			g, public = e.net.gw6, in.public6
-		}
-		if g >= 0 && !public {
-			gw = &e.net.ifaces[g]
-			auto = true
-		}
+	if g := e.gatewayOf(src, dst, q); g >= 0 {
+		gw = &e.net.ifaces[g]
+		auto = true
 	}
 
 	side := 0
@@ -221,6 +211,28 @@ func (e *Engine) walk(q *Packet, fi int32, back bool, pre *flowHint) (bool, uint
 		}
 	}
 	return true, cls
+}
+
+// gatewayOf returns the index of the gateway q crosses between src and
+// dst, or -1: with one end outside the VPC, the VPC's NAT gateway (IPv4)
+// or egress-only internet gateway (IPv6) if the end inside has no public
+// address of q's family.
+func (e *Engine) gatewayOf(src, dst *iface, q *Packet) int32 {
+	if src != nil && dst != nil {
+		return -1
+	}
+	in := src
+	if in == nil {
+		in = dst
+	}
+	g, public := e.net.gw4, in.public4
+	if q.Is6() {
+		g, public = e.net.gw6, in.public6
+	}
+	if g < 0 || public {
+		return -1
+	}
+	return g
 }
 
 // crossSubnets runs the network ACLs met going from subnet from to subnet to

@@ -141,9 +141,12 @@ func (q *queue) pop() event {
 }
 
 // up moves the event at logical index i towards the root.
-func (q *queue) up(i int) {
+func (q *queue) up(i int) { q.rise(i, q.h[heapPad+i]) }
+
+// rise puts x in the hole at logical index i, or above it: parents that
+// come after x move down into the hole.
+func (q *queue) rise(i int, x event) {
 	h := q.h[heapPad:]
-	x := h[i]
 	for i > 0 {
 		p := (i - 1) / arity
 		if !before(&x, &h[p]) {
@@ -178,13 +181,5 @@ func (q *queue) down(x event) {
 		h[i] = h[m]
 		i = m
 	}
-	for i > 0 {
-		p := (i - 1) / arity
-		if !before(&x, &h[p]) {
-			break
-		}
-		h[i] = h[p]
-		i = p
-	}
-	h[i] = x
+	q.rise(i, x)
 }
