@@ -251,16 +251,9 @@ func (r *Reader) readMapped() (data []byte, ns int64, origlen int, skip SkipReas
 		i = m.pos - m.base
 	}
 	h := m.win[i : i+16 : i+16]
-	var sec, frac, caplen, orig uint32
-	if r.bigEndian {
-		sec, frac = binary.BigEndian.Uint32(h[0:4]), binary.BigEndian.Uint32(h[4:8])
-		caplen, orig = binary.BigEndian.Uint32(h[8:12]), binary.BigEndian.Uint32(h[12:16])
-	} else {
-		sec, frac = binary.LittleEndian.Uint32(h[0:4]), binary.LittleEndian.Uint32(h[4:8])
-		caplen, orig = binary.LittleEndian.Uint32(h[8:12]), binary.LittleEndian.Uint32(h[12:16])
-	}
-	if caplen > maxSaneRecord {
-		return nil, 0, 0, reasonNone, fmt.Errorf("%w: captured length %d over the %d-byte limit", errRecordTooLarge, caplen, maxSaneRecord)
+	sec, frac, caplen, orig, err := r.recordHeader(h)
+	if err != nil {
+		return nil, 0, 0, reasonNone, err
 	}
 	n := 16 + int64(caplen)
 	if caplen > MaxRecord {

@@ -25,15 +25,9 @@ const maxSaneRecord = 16 << 20
 //
 // A clean end of file (no byte of a next record header) is io.EOF; a file
 // that ends inside a record is io.ErrUnexpectedEOF.
-func (r *Reader) readPcapRecord() (data []byte, ns int64, origlen int, skip SkipReason, err error) {
-	h, err := r.br.Peek(16)
-	if len(h) < 16 {
-		if len(h) > 0 && (err == nil || err == io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, 0, 0, reasonNone, err
-	}
-	var sec, frac, caplen, orig uint32
+// recordHeader reads the 16-byte header h of a classic pcap record in the
+// file's byte order, refusing a captured length no sane record has.
+func (r *Reader) recordHeader(h []byte) (sec, frac, caplen, orig uint32, err error) {
 	if r.bigEndian {
 		sec, frac = binary.BigEndian.Uint32(h[0:4]), binary.BigEndian.Uint32(h[4:8])
 		caplen, orig = binary.BigEndian.Uint32(h[8:12]), binary.BigEndian.Uint32(h[12:16])
@@ -42,7 +36,22 @@ func (r *Reader) readPcapRecord() (data []byte, ns int64, origlen int, skip Skip
 		caplen, orig = binary.LittleEndian.Uint32(h[8:12]), binary.LittleEndian.Uint32(h[12:16])
 	}
 	if caplen > maxSaneRecord {
-		return nil, 0, 0, reasonNone, fmt.Errorf("%w: captured length %d over the %d-byte limit", errRecordTooLarge, caplen, maxSaneRecord)
+		return 0, 0, 0, 0, fmt.Errorf("%w: captured length %d over the %d-byte limit", errRecordTooLarge, caplen, maxSaneRecord)
+	}
+	return sec, frac, caplen, orig, nil
+}
+
+func (r *Reader) readPcapRecord() (data []byte, ns int64, origlen int, skip SkipReason, err error) {
+	h, err := r.br.Peek(16)
+	if len(h) < 16 {
+		if len(h) > 0 && (err == nil || err == io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, 0, 0, reasonNone, err
+	}
+	sec, frac, caplen, orig, err := r.recordHeader(h)
+	if err != nil {
+		return nil, 0, 0, reasonNone, err
 	}
 	r.br.Discard(16) // the 16 bytes are buffered: this cannot fail
 	ns, origlen = r.recordTime(sec, frac, caplen, orig), int(orig)
