@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -269,4 +270,42 @@ func TestFlowRecordIsTwoCacheLines(t *testing.T) {
 	if n := unsafe.Sizeof(flowState{}); n != 128 {
 		t.Errorf("flowState is %d bytes, want 128", n)
 	}
+}
+
+// TestLargeTablesOutsideTheHeapAgree: with 40,000 flows the flow records,
+// the flow index and the conntrack tables grow past memhint.OffHeapMin,
+// so they are mapped outside the Go heap and each growth frees the old
+// copy at once; Run (read-ahead, slot hints, fast path) and Step must still
+// give the same Result, every flow allowed and tracked (SPEC.md §2.1).
+func TestLargeTablesOutsideTheHeapAgree(t *testing.T) {
+	const flows = 40000
+	stepped := benchWorld().engine(t, Options{})
+	src := &genSource{n: 4 * flows, flows: flows}
+	var p Packet
+	for {
+		ok, _ := src.Next(&p)
+		if !ok {
+			break
+		}
+		stepped.Step(&p)
+	}
+	want := stepped.Result()
+
+	ran := benchWorld().engine(t, Options{})
+	ran.AddSource(&genSource{n: 4 * flows, flows: flows})
+	if err := ran.RunTo(Never); err != nil {
+		t.Fatal(err)
+	}
+	if runtime.GOOS == "linux" && (ran.flowMem == nil || ran.flowIdx.mem == nil) {
+		t.Errorf("flow records mapped %v, flow index mapped %v: want both outside the heap", ran.flowMem != nil, ran.flowIdx.mem != nil)
+	}
+	got := ran.Result()
+	if len(got.Flows) != flows || got.Summary.Dropped != 0 || got.Summary.FlowsAllowed != flows {
+		t.Fatalf("%d flows, %d dropped, %d allowed: want %d flows all allowed", len(got.Flows), got.Summary.Dropped, got.Summary.FlowsAllowed, flows)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Run's result differs from Step's: run %+v, step %+v", got.Summary, want.Summary)
+	}
+	ran.Release()
+	stepped.Release()
 }
