@@ -89,6 +89,8 @@ type sourceState struct {
 	ring *ring
 	// late: next was stamped before the clock and has been clamped to it.
 	late bool
+	// drops, if not nil, is told of the source's dropped packets.
+	drops DropObserver
 }
 
 // pendingChange is a scheduled change.
@@ -275,11 +277,13 @@ func (e *Engine) compile() error {
 // overlap the memory accesses of their lookups; see ahead.go), so a source
 // must not expect the engine to be done with a packet when its next Next
 // is called: per-packet side data such as a capture reader's Raw bytes
-// does not match the packet being processed. Callers that need it step
-// packets themselves with Step. A source's error is reported after every
+// does not match the packet being processed. Callers that need it keep the
+// last few packets' side data and implement DropObserver, or step packets
+// themselves with Step or Pass. A source's error is reported after every
 // packet it delivered.
 func (e *Engine) AddSource(src packet.Source) {
 	s := sourceState{src: src, namer: -1, ring: new(ring)}
+	s.drops, _ = src.(DropObserver)
 	if n, ok := src.(FlowNamer); ok && len(e.namers) < 1<<15-1 {
 		s.namer = int16(len(e.namers))
 		e.namers = append(e.namers, n)
@@ -387,7 +391,9 @@ func (e *Engine) run(horizon Time) error {
 		e.sweepUntil(s.next.At)
 		e.now = max(e.now, s.next.At)
 		e.late, s.late = s.late, false
-		e.process(s.next, s.namer, s.nextKey, !e.opt.Explain)
+		if _, forwarded := e.process(s.next, s.namer, s.nextKey, !e.opt.Explain); !forwarded && s.drops != nil {
+			s.drops.Dropped(s.next)
+		}
 	}
 	return errors.Join(e.err, srcErr)
 }
@@ -554,6 +560,15 @@ const (
 	// remembered for its later fragments.
 	FragmentMemory = 30 * time.Second
 )
+
+// DropObserver is implemented by packet sources that want to know which of
+// their packets the engine drops (a capture replay writing them out): Run
+// calls Dropped for each, in order, as soon as its path is decided — up to
+// 8 packets after the source delivered it, since Run reads ahead. p is the
+// packet as the source delivered it, valid only during the call.
+type DropObserver interface {
+	Dropped(p *Packet)
+}
 
 // FlowNamer is implemented by packet sources that know the names of their
 // flows (the synthetic generator). FlowName returns the name of the flow a

@@ -263,7 +263,7 @@ func runReplay(e *env, o *replayOpts, args []string) error {
 		res, readErr, err = replayRun(rd, eng, prog)
 	} else {
 		var firstLink layers.LinkType
-		readErr, firstLink, err = replayLoop(rd, eng, dw, prog)
+		readErr, firstLink, err = replayDropped(rd, eng, dw, prog)
 		if cerr := dw.close(firstLink); err == nil {
 			err = cerr
 		}
@@ -321,41 +321,24 @@ func runReplay(e *env, o *replayOpts, args []string) error {
 	return nil
 }
 
-// replayLoop feeds the capture to the engine packet by packet, writing the
-// dropped ones out. It returns the capture error that ended the reading
-// early (nil after a clean end), the link type of the first record (for an
-// empty --write-dropped file) and any other error.
-func replayLoop(rd *pcap.Reader, eng *sim.Engine, dw *droppedWriter, prog *progress) (readErr error, firstLink layers.LinkType, err error) {
-	var p packet.Packet
-	firstLink = layers.LinkTypeEthernet
-	var n uint64
-	for {
-		ok, rerr := rd.Next(&p)
-		if !ok {
-			readErr = rerr
-			break
-		}
-		if n == 0 {
-			_, _, firstLink = rd.Raw()
-		}
-		n++
-		if !eng.Pass(&p) && dw != nil {
-			data, ci, lt := rd.Raw()
-			if err := dw.write(data, ci, lt); err != nil {
-				return nil, firstLink, err
-			}
-		}
-		if prog != nil && n&0xfff == 0 {
-			prog.tick(rd)
-		}
-		if eng.Err() != nil {
-			break
-		}
+// replayDropped hands the capture to the engine as a source that keeps
+// the last raw records (droppedSource) and writes the dropped packets to dw
+// as the engine decides them. It returns the capture error that ended the
+// reading early (nil after a clean end), the link type of the first
+// record, and any other error; an error applying a change is left in
+// eng.Err.
+func replayDropped(rd *pcap.Reader, eng *sim.Engine, dw *droppedWriter, prog *progress) (readErr error, firstLink layers.LinkType, err error) {
+	src := &droppedSource{rd: rd, w: dw, prog: prog, first: layers.LinkTypeEthernet}
+	eng.AddSource(src)
+	// RunTo's error joins the source's (kept in src.readErr) and eng.Err.
+	_ = eng.RunTo(packet.Never)
+	if src.err != nil {
+		return nil, src.first, src.err
 	}
-	if readErr != nil && !errors.As(readErr, new(*pcap.CaptureError)) {
-		return nil, firstLink, readErr
+	if src.readErr != nil && !errors.As(src.readErr, new(*pcap.CaptureError)) {
+		return nil, src.first, src.readErr
 	}
-	return readErr, firstLink, nil
+	return src.readErr, src.first, nil
 }
 
 // replayRun hands the capture to the engine as a source (Engine.Run, which

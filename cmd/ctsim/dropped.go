@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/ctsim/ctsim/sim/packet"
+	"github.com/ctsim/ctsim/sim/source/pcap"
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
@@ -109,4 +111,60 @@ func (w *droppedWriter) close(lt layers.LinkType) error {
 		return fmt.Errorf("--write-dropped %s: %w", w.path, err)
 	}
 	return nil
+}
+
+// keptRecords is how many of the last raw records droppedSource keeps: more
+// than the engine reads ahead of the packet it decides (sim.AddSource).
+const keptRecords = 16
+
+// droppedSource hands the capture to the engine (Engine.Run reads it ahead)
+// and writes the packets the engine drops to w, from copies of the last
+// keptRecords raw records: by the time a packet is decided the reader has
+// moved on, and Raw describes a later record.
+type droppedSource struct {
+	rd      *pcap.Reader
+	w       *droppedWriter
+	prog    *progress
+	n       uint64
+	frame   [keptRecords]uint64 // 0: empty
+	data    [keptRecords][]byte
+	ci      [keptRecords]gopacket.CaptureInfo
+	link    [keptRecords]layers.LinkType
+	first   layers.LinkType // the first record's link type
+	err     error           // the first write error
+	readErr error           // the reader's error that ended the capture
+}
+
+// Next reads the next packet and keeps a copy of its record.
+func (s *droppedSource) Next(p *packet.Packet) (bool, error) {
+	ok, err := s.rd.Next(p)
+	if !ok {
+		s.readErr = err
+		return false, err
+	}
+	data, ci, lt := s.rd.Raw()
+	i := s.n % keptRecords
+	s.frame[i], s.data[i], s.ci[i], s.link[i] = p.Frame, append(s.data[i][:0], data...), ci, lt
+	if s.n == 0 {
+		s.first = lt
+	}
+	s.n++
+	if s.prog != nil && s.n&0xfff == 0 {
+		s.prog.tick(s.rd)
+	}
+	return true, nil
+}
+
+// Dropped writes the record of p, which the engine dropped.
+func (s *droppedSource) Dropped(p *packet.Packet) {
+	if s.err != nil {
+		return
+	}
+	for i := range keptRecords {
+		if s.frame[i] == p.Frame {
+			s.err = s.w.write(s.data[i], s.ci[i], s.link[i])
+			return
+		}
+	}
+	s.err = fmt.Errorf("--write-dropped: frame %d was no longer held (read ahead too far)", p.Frame)
 }

@@ -17,12 +17,14 @@ import (
 	"github.com/ctsim/ctsim/sim"
 	"github.com/ctsim/ctsim/sim/packet"
 	"github.com/ctsim/ctsim/sim/source/pcap"
+	"github.com/gopacket/gopacket/layers"
 )
 
 // TestReplayLoopDoesNotAllocatePerPacket checks the replay hot path —
-// reading, decoding and the whole filter path — allocates nothing per
-// packet in steady state (issue 4: "0 allocs/packet"): a second pass over
-// the same flows allocates only what opening the capture costs, not per
+// reading, decoding, the whole filter path and writing the dropped packets
+// out (--write-dropped) — allocates nothing per packet in steady state
+// (issue 4: "0 allocs/packet"): a second pass over the same flows
+// allocates only what opening the capture and the output costs, not per
 // packet. STYLE.md lesson 4.
 func TestReplayLoopDoesNotAllocatePerPacket(t *testing.T) {
 	const packets = 20000
@@ -38,14 +40,26 @@ func TestReplayLoopDoesNotAllocatePerPacket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dropped := filepath.Join(t.TempDir(), "dropped.pcap")
 	pass := func() {
 		rd, err := pcap.Open(path, pcap.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer rd.Close()
-		if readErr, _, err := replayLoop(rd, eng, nil, nil); err != nil || readErr != nil {
+		dw, err := newDroppedWriter(dropped)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readErr, link, err := replayDropped(rd, eng, dw, nil)
+		if err != nil || readErr != nil {
 			t.Fatal(err, readErr)
+		}
+		if err := dw.close(link); err != nil {
+			t.Fatal(err)
+		}
+		if dw.written == 0 {
+			t.Fatal("no dropped packet written")
 		}
 	}
 	pass() // the flows, conntrack entries and buffers now exist
@@ -170,14 +184,14 @@ func benchInventory(tb testing.TB, flows, clients, servers int) firewall.Invento
 // a new engine (sim.New) and its Result, so both are in the time. With
 // -short, 200 k packets.
 //
-// Three ways to drive the engine: "step" is `ctsim replay --write-dropped`'s
-// loop (replayLoop: Reader.Next, then Engine.Pass per packet, which lets
-// it write dropped packets out); "run" hands the reader to the engine as a
-// source (Engine.AddSource, Engine.Run), which reads ahead and prefetches
+// Three ways to drive the engine: "run" hands the reader to the engine as
+// a source (Engine.AddSource, Engine.Run), which reads ahead and prefetches
 // the lookups of the next packets (sim/ahead.go); "pipe" is `ctsim
-// replay`'s path otherwise (replayRun): "run" with the capture read and
-// decoded on a second goroutine (capturePipe), which only gains with
-// -cpu 2 or more.
+// replay`'s path (replayRun): "run" with the capture read and decoded on a
+// second goroutine (capturePipe), which only gains with -cpu 2 or more;
+// "dropped" is `ctsim replay --write-dropped`'s (replayDropped): "run" with
+// a source that keeps the last raw records and writes the dropped packets
+// to a capture file.
 //
 // Two address plans: "hosts" is gencap's default (64 client and 16 server
 // addresses per family on ENIs of 8 addresses, many flows each), "perflow"
@@ -212,7 +226,7 @@ func BenchmarkReplay(b *testing.B) {
 			}
 			f.Close()
 			inv := benchInventory(b, flows, pl.clients, pl.servers)
-			for _, mode := range []string{"step", "run", "pipe"} {
+			for _, mode := range []string{"run", "pipe", "dropped"} {
 				b.Run(mode, func(b *testing.B) { benchReplay(b, path, inv, n, mode) })
 			}
 		})
@@ -247,9 +261,16 @@ func benchReplay(b *testing.B, path string, inv firewall.Inventory, n int, mode 
 				b.Fatal(err, readErr, eng.Err())
 			}
 		default:
-			readErr, _, err := replayLoop(rd, eng, nil, nil)
+			dw, err := newDroppedWriter(filepath.Join(b.TempDir(), "dropped.pcap"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			readErr, link, err := replayDropped(rd, eng, dw, nil)
 			if err != nil || readErr != nil {
 				b.Fatal(err, readErr)
+			}
+			if err := dw.close(link); err != nil {
+				b.Fatal(err)
 			}
 			res = eng.Result()
 		}
@@ -408,4 +429,75 @@ func FuzzAppendIndented(f *testing.F) {
 			t.Errorf("appendIndented:\n%s\njson.Indent:\n%s", got, want.Bytes())
 		}
 	})
+}
+
+// TestWriteDroppedWritesExactlyTheDroppedRecords: --write-dropped, which
+// lets the engine read the capture ahead and writes each dropped packet's
+// record from the ones it keeps (replayDropped), writes the very bytes that
+// stepping packet by packet and writing each dropped packet's record at
+// once does, in pcap and in pcapng (issue 4: "--write-dropped FILE.pcap
+// writes the packets that would be dropped").
+func TestWriteDroppedWritesExactlyTheDroppedRecords(t *testing.T) {
+	dir := t.TempDir()
+	capPath := filepath.Join(dir, "gen.pcap")
+	var buf bytes.Buffer
+	if err := pcap.GenerateCapture(&buf, 20000, 300, 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(capPath, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inv := benchInventory(t, 300, 0, 0)
+	for _, name := range []string{"d.pcap", "d.pcapng"} {
+		write := func(path string, viaRun bool) []byte {
+			rd, err := pcap.Open(capPath, pcap.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rd.Close()
+			eng, err := sim.New(inv, sim.Options{Replay: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dw, err := newDroppedWriter(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			link := layers.LinkTypeEthernet
+			if viaRun {
+				if _, link, err = replayDropped(rd, eng, dw, nil); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				var p packet.Packet
+				for {
+					ok, _ := rd.Next(&p)
+					if !ok {
+						break
+					}
+					if !eng.Pass(&p) {
+						if err := dw.write(rd.Raw()); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+			}
+			if err := dw.close(link); err != nil {
+				t.Fatal(err)
+			}
+			if dw.written == 0 {
+				t.Fatal("nothing dropped")
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		want := write(filepath.Join(dir, "want-"+name), false)
+		got := write(filepath.Join(dir, "got-"+name), true)
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: replayDropped wrote %d bytes, stepping %d; they differ", name, len(got), len(want))
+		}
+	}
 }
