@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -308,4 +309,63 @@ func TestLargeTablesOutsideTheHeapAgree(t *testing.T) {
 	}
 	ran.Release()
 	stepped.Release()
+}
+
+// observedSource numbers randSource's packets (Frame) and records the
+// frames the engine reports dropped (DropObserver).
+type observedSource struct {
+	randSource
+	n       uint64
+	dropped []uint64
+}
+
+func (o *observedSource) Next(p *Packet) (bool, error) {
+	ok, err := o.randSource.Next(p)
+	if ok {
+		o.n++
+		p.Frame = o.n
+	}
+	return ok, err
+}
+
+func (o *observedSource) Dropped(p *Packet) { o.dropped = append(o.dropped, p.Frame) }
+
+// TestDropObserverSeesEveryDropInOrder: a source implementing DropObserver
+// is told, in order, of exactly the packets Step reports not forwarded,
+// though Run reads it ahead (a replay's --write-dropped).
+func TestDropObserverSeesEveryDropInOrder(t *testing.T) {
+	newSrc := func() *observedSource {
+		return &observedSource{randSource: randSource{rng: rand.New(rand.NewPCG(3, 7)), n: 3000}}
+	}
+	stepped := benchWorld().engine(t, Options{Replay: true})
+	src := newSrc()
+	var want []uint64
+	var p Packet
+	for {
+		ok, _ := src.Next(&p)
+		if !ok {
+			break
+		}
+		if !stepped.Step(&p).Forwarded {
+			want = append(want, p.Frame)
+		}
+	}
+	ran := benchWorld().engine(t, Options{Replay: true})
+	obs := newSrc()
+	ran.AddSource(obs)
+	if err := ran.RunTo(Never); err != nil {
+		t.Fatal(err)
+	}
+	if len(want) == 0 || !slices.Equal(obs.dropped, want) {
+		t.Errorf("observed %d drops, Step %d; first differ at %v", len(obs.dropped), len(want), firstDifference(obs.dropped, want))
+	}
+}
+
+func firstDifference(a, b []uint64) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }
