@@ -42,6 +42,12 @@ func (r renderer) streamTable(w io.Writer, s section) error {
 	cl := cellLines{cells: make([][]string, cols)}
 	rows := 0
 	for row := range all {
+		if !plainCells(row) {
+			// tablewriter expands tabs and treats other control
+			// characters and empty lines its own way: let it draw this
+			// (rare) table.
+			return r.writeTable(w, s)
+		}
 		rows++
 		for c, ls := range cl.split(r, &s, row) {
 			for _, l := range ls {
@@ -168,6 +174,23 @@ func (cl *cellLines) split(r renderer, s *section, row []string) [][]string {
 		cl.cells[c] = out
 	}
 	return cl.cells
+}
+
+// plainCells reports whether row's cells hold no control characters but
+// line breaks, and no empty line within a cell: text streamTable draws as
+// tablewriter does.
+func plainCells(row []string) bool {
+	for _, v := range row {
+		if strings.HasPrefix(v, "\n") || strings.HasSuffix(v, "\n") || strings.Contains(v, "\n\n") {
+			return false
+		}
+		for i := 0; i < len(v); i++ {
+			if b := v[i]; (b < 0x20 && b != '\n') || b == 0x7f {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // textWidth is twwidth.Width, measured directly for plain ASCII text.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -14,10 +15,11 @@ import (
 // TestStreamTableDrawsAsTablewriter holds streamTable, which draws the
 // flow table row by row, to the bytes tablewriter draws from all the rows
 // at once (writeTable): the flow tables of every built-in scenario, of a
-// replay of a generated capture with drops, and of flows whose hints carry
-// a word longer than the column and wide characters, with colour off and
-// on (issue 3: the table format; issue 4: the same flow table for
-// replays).
+// replay of a generated capture with drops, of flows whose hints carry a
+// word longer than the column and wide characters, and of names with
+// control characters or empty lines (which streamTable leaves to
+// tablewriter), with colour off and on (issue 3: the table format; issue
+// 4: the same flow table for replays).
 func TestStreamTableDrawsAsTablewriter(t *testing.T) {
 	var cases []struct {
 		name  string
@@ -69,6 +71,11 @@ func TestStreamTableDrawsAsTablewriter(t *testing.T) {
 	odd[2].Name = "名前"
 	odd[3].Hint = "  leading and trailing spaces  "
 	add("long words and wide characters", odd)
+	for _, name := range []string{"web\tclient", "cr\rin a name", "a\n\nblank line", "trailing break\n", "\x7fdel"} {
+		ctl := append([]sim.Flow(nil), res.Flows[:3]...)
+		ctl[1].Name = name
+		add(fmt.Sprintf("control characters %q", name), ctl)
+	}
 
 	for _, tc := range cases {
 		for _, color := range []bool{false, true} {

@@ -290,8 +290,13 @@ func runReplay(e *env, o *replayOpts, args []string) error {
 	// before it collects: for a large result, collect at 1.5 times instead
 	// (a 131,072-flow table then peaks ~15 MB lower for ~5 more
 	// collections of a few milliseconds each).
+	// A lower GOGC the user set (or off) stands.
 	if len(res.Flows) > 10000 {
-		defer debug.SetGCPercent(debug.SetGCPercent(50))
+		if old := debug.SetGCPercent(50); old < 50 {
+			debug.SetGCPercent(old)
+		} else {
+			defer debug.SetGCPercent(old)
+		}
 	}
 	st := rd.Stats()
 	cj := &captureJSON{File: capPath, Read: st.Read, Forwarded: res.Summary.Forwarded, Dropped: res.Summary.Dropped,
