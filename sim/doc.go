@@ -147,4 +147,9 @@
 // whole path. The outcome is the same either way — Run's Result equals
 // stepping the same packets one by one with [Engine.Step], which always
 // keeps the trace — and tests hold it so under rule changes of every kind.
+// [Engine.Pass] steps one packet without a trace, for a caller that needs
+// only its verdict; a source that implements [DropObserver] is told of each
+// of its packets the engine drops while Run reads it ahead (a replay writing
+// its dropped packets out). Tables that grow large live outside the Go heap
+// (sim/memhint): [Engine.Release] frees them once the Result is taken.
 package sim
