@@ -192,10 +192,8 @@ func (e *Engine) hasInterface(key string) bool {
 // interfaceIndex returns the index of the interface with ID or name key, or
 // -1.
 func (e *Engine) interfaceIndex(key string) int {
-	for i := range e.net.ifaces {
-		if e.net.ifaces[i].id == key || e.net.ifaces[i].name == key {
-			return i
-		}
+	if i, ok := e.net.byName[key]; ok {
+		return int(i)
 	}
 	return -1
 }

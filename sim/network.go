@@ -62,6 +62,9 @@ type network struct {
 	// byAddr maps private addresses (and external hosts' addresses) to
 	// ifaces indices.
 	byAddr map[addrKey]int32
+	// byName maps interfaces' IDs and names (unique together) to ifaces
+	// indices.
+	byName map[string]int32
 	// public maps public addresses to the index of the interface they are
 	// NATed to (SPEC.md §6).
 	public map[addrKey]int32
@@ -121,6 +124,7 @@ func base1(p netip.Prefix) (netip.Addr, bool) {
 func buildNetwork(inv *firewall.Inventory, auto map[string]bool) (network, error) {
 	n := network{
 		byAddr:      make(map[addrKey]int32),
+		byName:      make(map[string]int32, 2*len(inv.Interfaces)),
 		public:      make(map[addrKey]int32),
 		notFiltered: make(map[addrKey]service),
 		natNotes:    make(map[addrKey]string),
@@ -238,6 +242,7 @@ func buildNetwork(inv *firewall.Inventory, auto map[string]bool) (network, error
 				}
 			}
 		}
+		n.byName[f.id], n.byName[f.name] = int32(len(n.ifaces)), int32(len(n.ifaces))
 		n.ifaces = append(n.ifaces, f)
 	}
 	return n, nil
