@@ -345,16 +345,30 @@ func (p *parser) network(m *mapping) error {
 		p.s.Hosts = append(p.s.Hosts, h)
 	}
 	addrs := map[netip.Addr]string{}
+	// seen maps every host's name and ID to its index in p.s.Hosts: one
+	// lookup per host, not a scan, for networks of thousands of hosts.
+	seen := make(map[string]int, 2*(len(p.s.Hosts)+len(hostItems)))
+	for i, h := range p.s.Hosts {
+		for _, k := range []string{h.Name, h.ID} {
+			if _, ok := seen[k]; !ok {
+				seen[k] = i
+			}
+		}
+	}
 	for _, it := range hostItems {
 		ifc, h, err := p.host(it)
 		if err != nil {
 			return err
 		}
 		hm, _ := p.mapping(it, "host", hostKeys...)
-		for _, other := range p.s.Hosts {
-			if other.Name == h.Name || other.ID == h.ID || other.ID == h.Name || other.Name == h.ID {
-				return p.errAt(hm.get("name"), "host %s is defined twice (first at %s)", h.Name, other.Origin)
+		first := -1
+		for _, k := range []string{h.Name, h.ID} {
+			if i, ok := seen[k]; ok && (first < 0 || i < first) {
+				first = i
 			}
+		}
+		if first >= 0 {
+			return p.errAt(hm.get("name"), "host %s is defined twice (first at %s)", h.Name, p.s.Hosts[first].Origin)
 		}
 		if !h.External {
 			sn := findSubnet(inv.Subnets, ifc.Subnet)
@@ -395,6 +409,11 @@ func (p *parser) network(m *mapping) error {
 			p.s.Options.Allowances[h.ID] = h.Allowance
 		}
 		inv.Interfaces = append(inv.Interfaces, ifc)
+		for _, k := range []string{h.Name, h.ID} {
+			if _, ok := seen[k]; !ok {
+				seen[k] = len(p.s.Hosts)
+			}
+		}
 		p.s.Hosts = append(p.s.Hosts, h)
 	}
 	for i := range p.s.Hosts {
