@@ -57,6 +57,14 @@ func WriteFrames(w io.Writer, path string, frames []uint64) (int, error) {
 		}
 		want = want[1:]
 		data, ci, link := r.Raw()
+		if data == nil && ci.CaptureLength > 0 {
+			// The file was cut short under a mapped reader since Next.
+			var err error = fmt.Errorf("frame %d: its record can no longer be read", p.Frame)
+			if r.err != nil {
+				err = r.err
+			}
+			return n, errors.Join(err, out.flush(), bw.Flush())
+		}
 		if err := out.write(data, ci, link); err != nil {
 			return n, fmt.Errorf("write frame %d: %w", p.Frame, err)
 		}

@@ -396,7 +396,8 @@ func (r *Reader) rawCopy(data []byte) []byte {
 	if !copyMapped(buf, data) {
 		if !r.done {
 			r.done = true
-			r.err = &CaptureError{File: r.name, Frame: r.read + 1, Offset: r.m.pos, Err: io.ErrUnexpectedEOF}
+			// The record whose bytes are gone: the one Next delivered.
+			r.err = &CaptureError{File: r.name, Frame: r.read, Offset: r.recStart, Err: io.ErrUnexpectedEOF}
 		}
 		return nil
 	}

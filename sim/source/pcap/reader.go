@@ -260,6 +260,9 @@ func (r *Reader) Next(p *packet.Packet) (bool, error) {
 // file cut short under the reader (mapped.go) ends the capture with the
 // accounting of a file that short.
 func (r *Reader) next(p *packet.Packet) (bool, error) {
+	// The last record is no longer the one delivered (and on a mapped file
+	// its window may go).
+	r.raw = nil
 	for {
 		if r.done {
 			if r.err != nil {
@@ -469,8 +472,8 @@ func (r *Reader) mapPacket(p *packet.Packet) {
 // captured, its capture info (timestamps, lengths, pcapng interface) and its
 // link type, for writing it out again with pcapgo.Writer or NgWriter (the
 // CLI's --write-dropped). data is owned by the Reader and valid only until
-// the next call to Next; copy it to keep it. Before the first packet, all
-// three are zero. On a mapped file, Raw copies the record out of the
+// the next call to Next; copy it to keep it. Before the first packet, and
+// after a Next that delivered none, all three are zero. On a mapped file, Raw copies the record out of the
 // mapping (into a buffer it reuses, so it does not allocate in steady
 // state); if the file has been cut short under it since, data is nil and
 // the next Next ends the capture with a *CaptureError.

@@ -192,7 +192,8 @@ func TestMap(t *testing.T) {
 }
 
 // TestRaw returns the delivered record's bytes, capture info and link type
-// for --write-dropped, skipping over records that were not delivered.
+// for --write-dropped, skipping over records that were not delivered, and
+// nothing before the first packet or after the last.
 func TestRaw(t *testing.T) {
 	arp := eth(0x0806, make([]byte, 28))
 	file := cat(ngSHB(), ngIDB(1, 0), ngIDB(101, 9),
@@ -224,6 +225,14 @@ func TestRaw(t *testing.T) {
 		if ci.Timestamp.IsZero() || ci.CaptureLength != len(data) {
 			t.Errorf("Raw %d capture info %+v", i, ci)
 		}
+	}
+	// Once Next has delivered nothing more, Raw has no record to give (on
+	// a mapped file its window may be gone).
+	if ok, _ := r.Next(&p); ok {
+		t.Fatal("a third packet")
+	}
+	if data, ci, link := r.Raw(); data != nil || ci.CaptureLength != 0 || link != 0 {
+		t.Errorf("Raw after the end = %d bytes, %+v, link %v; want nothing", len(data), ci, link)
 	}
 }
 
