@@ -137,26 +137,11 @@ func TestRunReadAheadChangesNothing(t *testing.T) {
 					return e
 				}
 				stepped := newEngine()
-				src := newSrc()
-				var p Packet
-				for {
-					ok, _ := src.Next(&p)
-					if !ok {
-						break
-					}
-					stepped.Step(&p)
-				}
+				feed(newSrc(), func(p *Packet) { stepped.Step(p) })
 				want := stepped.Result()
 
 				passed := newEngine()
-				src = newSrc()
-				for {
-					ok, _ := src.Next(&p)
-					if !ok {
-						break
-					}
-					passed.Pass(&p)
-				}
+				feed(newSrc(), func(p *Packet) { passed.Pass(p) })
 				if got := passed.Result(); !reflect.DeepEqual(got, want) {
 					t.Errorf("seed %d: Pass's result differs from Step's:\npass: %+v\nstep: %+v", seed, got.Summary, want.Summary)
 				}
@@ -184,6 +169,18 @@ func TestRunReadAheadChangesNothing(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// feed hands every packet of src to step, one at a time.
+func feed(src packet.Source, step func(*Packet)) {
+	var p Packet
+	for {
+		ok, _ := src.Next(&p)
+		if !ok {
+			return
+		}
+		step(&p)
 	}
 }
 
@@ -281,15 +278,7 @@ func TestFlowRecordIsTwoCacheLines(t *testing.T) {
 func TestLargeTablesOutsideTheHeapAgree(t *testing.T) {
 	const flows = 40000
 	stepped := benchWorld().engine(t, Options{})
-	src := &genSource{n: 4 * flows, flows: flows}
-	var p Packet
-	for {
-		ok, _ := src.Next(&p)
-		if !ok {
-			break
-		}
-		stepped.Step(&p)
-	}
+	feed(&genSource{n: 4 * flows, flows: flows}, func(p *Packet) { stepped.Step(p) })
 	want := stepped.Result()
 
 	ran := benchWorld().engine(t, Options{})
@@ -338,18 +327,12 @@ func TestDropObserverSeesEveryDropInOrder(t *testing.T) {
 		return &observedSource{randSource: randSource{rng: rand.New(rand.NewPCG(3, 7)), n: 3000}}
 	}
 	stepped := benchWorld().engine(t, Options{Replay: true})
-	src := newSrc()
 	var want []uint64
-	var p Packet
-	for {
-		ok, _ := src.Next(&p)
-		if !ok {
-			break
-		}
-		if !stepped.Step(&p).Forwarded {
+	feed(newSrc(), func(p *Packet) {
+		if !stepped.Step(p).Forwarded {
 			want = append(want, p.Frame)
 		}
-	}
+	})
 	ran := benchWorld().engine(t, Options{Replay: true})
 	obs := newSrc()
 	ran.AddSource(obs)
