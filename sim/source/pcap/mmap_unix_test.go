@@ -14,6 +14,20 @@ import (
 	"github.com/ctsim/ctsim/sim/packet"
 )
 
+// cutFixture skips the test where files are not mapped, else returns the
+// capture the cut tests cut (600 packets over 30 flows) and the page size.
+func cutFixture(t *testing.T) (file []byte, page int) {
+	t.Helper()
+	if !mmapSupported {
+		t.Skip("no mmap")
+	}
+	var gen bytes.Buffer
+	if err := GenerateCapture(&gen, 600, 30, 11); err != nil {
+		t.Fatal(err)
+	}
+	return gen.Bytes(), os.Getpagesize()
+}
+
 // recordStarts returns the offset of every record of a classic
 // little-endian pcap file.
 func recordStarts(file []byte) []int {
@@ -33,15 +47,7 @@ func recordStarts(file []byte) []int {
 // around page boundaries, in record headers and in record data; the last
 // page of the file is left alone (a cut there takes no page away).
 func TestMappedFileCutShortWhileReading(t *testing.T) {
-	if !mmapSupported {
-		t.Skip("no mmap")
-	}
-	var gen bytes.Buffer
-	if err := GenerateCapture(&gen, 600, 30, 11); err != nil {
-		t.Fatal(err)
-	}
-	file := gen.Bytes()
-	page := os.Getpagesize()
+	file, page := cutFixture(t)
 	starts := recordStarts(file)
 	var cuts []int
 	for p := page; p < len(file)/page*page; p += page {
@@ -121,15 +127,7 @@ func newBytesReader(t testing.TB, file []byte) *Reader {
 // and in Raw's copy. None of that crashes: the capture ends with a clean
 // end or a *CaptureError, and the accounting holds.
 func TestMappedFaultsInTheDecoderDoNotCrash(t *testing.T) {
-	if !mmapSupported {
-		t.Skip("no mmap")
-	}
-	var gen bytes.Buffer
-	if err := GenerateCapture(&gen, 600, 30, 11); err != nil {
-		t.Fatal(err)
-	}
-	file := gen.Bytes()
-	page := os.Getpagesize()
+	file, page := cutFixture(t)
 	path := filepath.Join(t.TempDir(), "cut.pcap")
 	for cut := page; cut < len(file)/page*page; cut += page {
 		for _, raw := range []bool{false, true} {
