@@ -44,16 +44,8 @@ type Key struct {
 // KeyOf returns the key of p's flow and reports whether p travels a→b
 // (from the key's first side to its second). It does not allocate.
 func KeyOf(p *packet.Packet) (k Key, srcIsA bool) {
-	var sport, dport uint16
-	switch {
-	case p.Proto == packet.ProtoTCP || p.Proto == packet.ProtoUDP:
-		sport, dport = p.SrcPort, p.DstPort
-	case p.IsICMPEcho():
-		sport, dport = p.ICMPID, p.ICMPID
-	case p.IsICMP():
-		sport, dport = icmpClassPorts(p.Proto, p.ICMPType)
-	}
-	return makeKey(p.Src, p.Dst, sport, dport, p.Proto)
+	srcIsA = k.SetPacket(p)
+	return k, srcIsA
 }
 
 // SetPacket sets k to the key of p's flow, in place, and reports whether p
