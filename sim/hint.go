@@ -207,21 +207,28 @@ func protoText(p firewall.Protocol) string {
 	return packet.ProtoName(uint8(p))
 }
 
-// describeSGRule formats a rule for a change's description.
-func describeSGRule(r *firewall.SGRule, dir firewall.Direction) string {
-	var b strings.Builder
-	b.WriteString(protoText(r.Protocol))
-	switch r.Protocol {
+// writeMatch writes what a rule matches: the protocol, then the ports of
+// TCP and UDP or the type and code of ICMP (-1: any).
+func writeMatch(b *strings.Builder, proto firewall.Protocol, from, to, icmpType, icmpCode int32) {
+	b.WriteString(protoText(proto))
+	switch proto {
 	case firewall.Protocol(packet.ProtoTCP), firewall.Protocol(packet.ProtoUDP):
-		b.WriteString(" " + portRange(r.FromPort, r.ToPort))
+		b.WriteString(" " + portRange(from, to))
 	case firewall.Protocol(packet.ProtoICMP), firewall.Protocol(packet.ProtoICMPv6):
-		if r.FromPort >= 0 {
-			fmt.Fprintf(&b, " type %d", r.FromPort)
-			if r.ToPort >= 0 {
-				fmt.Fprintf(&b, " code %d", r.ToPort)
+		if icmpType >= 0 {
+			fmt.Fprintf(b, " type %d", icmpType)
+			if icmpCode >= 0 {
+				fmt.Fprintf(b, " code %d", icmpCode)
 			}
 		}
 	}
+}
+
+// describeSGRule formats a rule for a change's description.
+func describeSGRule(r *firewall.SGRule, dir firewall.Direction) string {
+	var b strings.Builder
+	// A security group rule's ICMP type and code are its port fields.
+	writeMatch(&b, r.Protocol, r.FromPort, r.ToPort, r.FromPort, r.ToPort)
 	if dir == firewall.Egress {
 		b.WriteString(" to ")
 	} else {
@@ -241,18 +248,8 @@ func describeSGRule(r *firewall.SGRule, dir firewall.Direction) string {
 // describeNACLEntry formats an entry for a change's description.
 func describeNACLEntry(n *firewall.NACLEntry) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d %s %s", n.Number, n.Action, protoText(n.Protocol))
-	switch n.Protocol {
-	case firewall.Protocol(packet.ProtoTCP), firewall.Protocol(packet.ProtoUDP):
-		b.WriteString(" " + portRange(n.FromPort, n.ToPort))
-	case firewall.Protocol(packet.ProtoICMP), firewall.Protocol(packet.ProtoICMPv6):
-		if n.ICMPType >= 0 {
-			fmt.Fprintf(&b, " type %d", n.ICMPType)
-			if n.ICMPCode >= 0 {
-				fmt.Fprintf(&b, " code %d", n.ICMPCode)
-			}
-		}
-	}
+	fmt.Fprintf(&b, "%d %s ", n.Number, n.Action)
+	writeMatch(&b, n.Protocol, n.FromPort, n.ToPort, n.ICMPType, n.ICMPCode)
 	if n.Egress {
 		b.WriteString(" to ")
 	} else {
