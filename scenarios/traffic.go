@@ -510,14 +510,9 @@ func (p *parser) icmpError(m *mapping, f *synth.Flow) (*yaml.Node, error) {
 		return nil, err
 	}
 	if v := m.get("to"); v != nil {
-		to, err := p.str(v, "to")
-		if err != nil {
+		if f.QuoteTo, err = p.clientOrServer(v, "to", " (which end of the quoted flow gets the error)"); err != nil {
 			return nil, err
 		}
-		if to != synth.QuoteToClient && to != synth.QuoteToServer {
-			return nil, p.errAt(v, "to %q: want client or server (which end of the quoted flow gets the error)", to)
-		}
-		f.QuoteTo = to
 	}
 	if v := m.get("error"); v != nil {
 		e, err := p.str(v, "error")
@@ -549,6 +544,20 @@ func (p *parser) icmpError(m *mapping, f *synth.Flow) (*yaml.Node, error) {
 	return qv, nil
 }
 
+// clientOrServer reads field v, one end of a flow: "client" or "server"
+// (synth's FromClient/FromServer, QuoteToClient/QuoteToServer). why ends
+// the error.
+func (p *parser) clientOrServer(v *yaml.Node, field, why string) (string, error) {
+	s, err := p.str(v, field)
+	if err != nil {
+		return "", err
+	}
+	if s != synth.FromClient && s != synth.FromServer {
+		return "", p.errAt(v, "%s %q: want client or server%s", field, s, why)
+	}
+	return s, nil
+}
+
 // script reads explicit steps.
 func (p *parser) script(n *yaml.Node, kind string) ([]synth.Step, error) {
 	items, err := p.seq(n, "script")
@@ -573,14 +582,9 @@ func (p *parser) script(n *yaml.Node, kind string) ([]synth.Step, error) {
 			return nil, p.errAt(av, "at %s is before the previous step's %s; steps go in time order", packet.FormatSeconds(st.At), packet.FormatSeconds(out[len(out)-1].At))
 		}
 		if v := m.get("from"); v != nil {
-			from, err := p.str(v, "from")
-			if err != nil {
+			if st.From, err = p.clientOrServer(v, "from", ""); err != nil {
 				return nil, err
 			}
-			if from != synth.FromClient && from != synth.FromServer {
-				return nil, p.errAt(v, "from %q: want client or server", from)
-			}
-			st.From = from
 		}
 		if v := m.get("flags"); v != nil {
 			if kind != "tcp" {
