@@ -52,20 +52,11 @@ func pkt(s string) *packet.Packet {
 	for _, tok := range f[4:] {
 		switch {
 		case p.Proto == packet.ProtoTCP:
-			for _, c := range tok {
-				switch c {
-				case 'S':
-					p.Flags |= packet.SYN
-				case 'F':
-					p.Flags |= packet.FIN
-				case 'R':
-					p.Flags |= packet.RST
-				case 'P':
-					p.Flags |= packet.PSH
-				case '.':
-					p.Flags |= packet.ACK
-				}
+			f, err := packet.ParseTCPFlags(tok)
+			if err != nil {
+				panic("pkt: " + s + ": " + err.Error())
 			}
+			p.Flags |= f
 		case tok == "echo-request" && p.Proto == packet.ProtoICMP:
 			p.ICMPType = 8
 		case tok == "echo-reply" && p.Proto == packet.ProtoICMP:

@@ -594,7 +594,7 @@ func (p *parser) script(n *yaml.Node, kind string) ([]synth.Step, error) {
 			if err != nil {
 				return nil, err
 			}
-			if st.Flags, err = parseFlags(fl); err != nil {
+			if st.Flags, err = packet.ParseTCPFlags(fl); err != nil {
 				return nil, p.errAt(v, "flags %q: %v", fl, err)
 			}
 		} else if kind == "tcp" {
@@ -610,35 +610,4 @@ func (p *parser) script(n *yaml.Node, kind string) ([]synth.Step, error) {
 		out = append(out, st)
 	}
 	return out, nil
-}
-
-// parseFlags reads tcpdump-style flags: S F R P U E W and "." for ACK.
-func parseFlags(s string) (packet.TCPFlags, error) {
-	var f packet.TCPFlags
-	if s == "" {
-		return 0, errors.New("no flags")
-	}
-	for _, c := range s {
-		switch c {
-		case 'S':
-			f |= packet.SYN
-		case 'F':
-			f |= packet.FIN
-		case 'R':
-			f |= packet.RST
-		case 'P':
-			f |= packet.PSH
-		case 'U':
-			f |= packet.URG
-		case 'E':
-			f |= packet.ECE
-		case 'W':
-			f |= packet.CWR
-		case '.':
-			f |= packet.ACK
-		default:
-			return 0, errors.New("want tcpdump letters S F R P U E W and . for ACK")
-		}
-	}
-	return f, nil
 }

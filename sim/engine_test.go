@@ -253,7 +253,7 @@ func TestFinishKeepsTheResultAndEndsTheRun(t *testing.T) {
 		{"allowance exceeded", t1(), Options{Allowance: 1}, packets(
 			"0 tcp 198.51.100.9:1000 > 10.0.1.10:22 S",
 			"1 tcp 198.51.100.9:1001 > 10.0.1.10:22 S",
-			"2 tcp 10.0.1.10:22 > 198.51.100.9:1000 SA",
+			"2 tcp 10.0.1.10:22 > 198.51.100.9:1000 S.",
 		)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -63,19 +63,12 @@ func pkt(t float64, s string) Packet {
 	}
 	rest := f[i+4:]
 	if p.Proto == packet.ProtoTCP {
-		for _, c := range strings.Join(rest, "") {
-			switch c {
-			case 'S':
-				p.Flags |= packet.SYN
-			case 'F':
-				p.Flags |= packet.FIN
-			case 'R':
-				p.Flags |= packet.RST
-			case 'P':
-				p.Flags |= packet.PSH
-			case '.':
-				p.Flags |= packet.ACK
+		if len(rest) > 0 {
+			f, err := packet.ParseTCPFlags(strings.Join(rest, ""))
+			if err != nil {
+				panic("pkt: " + s + ": " + err.Error())
 			}
+			p.Flags = f
 		}
 		return p
 	}

@@ -1,6 +1,7 @@
 package packet
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -87,6 +88,38 @@ func (f TCPFlags) String() string {
 		return "none"
 	}
 	return b.String()
+}
+
+// ParseTCPFlags reads tcpdump-style flags, as String writes them: S F R P
+// U, "." for ACK, and E W for ECE and CWR.
+func ParseTCPFlags(s string) (TCPFlags, error) {
+	var f TCPFlags
+	if s == "" {
+		return 0, errors.New("no flags")
+	}
+	for _, c := range s {
+		switch c {
+		case 'S':
+			f |= SYN
+		case 'F':
+			f |= FIN
+		case 'R':
+			f |= RST
+		case 'P':
+			f |= PSH
+		case 'U':
+			f |= URG
+		case 'E':
+			f |= ECE
+		case 'W':
+			f |= CWR
+		case '.':
+			f |= ACK
+		default:
+			return 0, errors.New("want tcpdump letters S F R P U E W and . for ACK")
+		}
+	}
+	return f, nil
 }
 
 // Tuple is a flow's 5-tuple as seen on the wire, in the packet's direction.

@@ -155,3 +155,29 @@ func TestAppendSecondsDoesNotAllocate(t *testing.T) {
 		t.Errorf("AppendSeconds allocates %v times", n)
 	}
 }
+
+// TestParseTCPFlagsReadsWhatStringWrites: every combination of the flags
+// String names reads back from its text; ECE and CWR read as E and W; an
+// empty text or another letter ("A", not tcpdump's ".") is an error.
+func TestParseTCPFlagsReadsWhatStringWrites(t *testing.T) {
+	named := []TCPFlags{SYN, FIN, RST, PSH, URG, ACK}
+	for mask := 1; mask < 1<<len(named); mask++ {
+		var f TCPFlags
+		for i, fl := range named {
+			if mask&(1<<i) != 0 {
+				f |= fl
+			}
+		}
+		if got, err := ParseTCPFlags(f.String()); err != nil || got != f {
+			t.Errorf("ParseTCPFlags(%q) = %v, %v; want %v", f.String(), got, err, f)
+		}
+	}
+	if got, err := ParseTCPFlags("SEW"); err != nil || got != SYN|ECE|CWR {
+		t.Errorf("ParseTCPFlags(SEW) = %v, %v", got, err)
+	}
+	for _, bad := range []string{"", "SA", "none"} {
+		if _, err := ParseTCPFlags(bad); err == nil {
+			t.Errorf("ParseTCPFlags(%q): no error", bad)
+		}
+	}
+}
