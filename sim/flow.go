@@ -387,8 +387,8 @@ func (e *Engine) flowFor(q *Packet, namer int16, pre *flowHint) (int32, bool) {
 	return i, false
 }
 
-// growFlows doubles the flow records' capacity, advising huge pages for
-// a large table (see memhint.AdviseHuge).
+// growFlows doubles the capacity of the flow records and their cold parts
+// (outside the Go heap when large, see memhint.Make), freeing the old copies.
 func (e *Engine) growFlows() {
 	n := max(2*cap(e.flows), 1024)
 	fs, fm := memhint.Make[flowState](n)

@@ -24,7 +24,7 @@ type Mem struct {
 // Make returns a zeroed slice of n Ts and the Mem that holds it. A slice of
 // OffHeapMin bytes or more is mapped outside the Go heap where the system
 // allows it (anonymous mmap on Linux, aligned to 2 MiB and advised for
-// transparent huge pages, see AdviseHuge), so that a table that doubles
+// transparent huge pages), so that a table that doubles
 // frees the old copy as soon as it has been rehashed instead of leaving it
 // for the next collection — a large run's resident memory is then its
 // tables, not twice them — and the collector never counts it. Otherwise,

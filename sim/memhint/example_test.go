@@ -7,12 +7,13 @@ import (
 	"github.com/ctsim/ctsim/sim/memhint"
 )
 
-// A large pointer-free table is advised right after it is allocated, and a
-// slot is prefetched a little before it is read.
+// A large pointer-free table is allocated outside the Go heap (on huge
+// pages where the system has them), a slot is prefetched a little before
+// it is read, and the table is freed when done.
 func Example() {
 	type slot struct{ key, value uint64 }
-	slots := make([]slot, 1<<20) // 16 MiB
-	memhint.AdviseHuge(unsafe.Pointer(unsafe.SliceData(slots)), uintptr(len(slots))*unsafe.Sizeof(slot{}))
+	slots, mem := memhint.Make[slot](1 << 20) // 16 MiB
+	defer mem.Free()
 
 	i := 12345
 	memhint.Prefetch(uintptr(unsafe.Pointer(&slots[i])))

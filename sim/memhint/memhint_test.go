@@ -1,7 +1,6 @@
 package memhint_test
 
 import (
-	"bytes"
 	"runtime"
 	"testing"
 	"unsafe"
@@ -47,47 +46,13 @@ func TestPrefetchAcceptsAnyAddress(t *testing.T) {
 	}
 }
 
-// TestAdviseHugeKeepsContents: advice on a small table (left alone), on one
-// just under HugeMin, on large ones (aligned or not) and on an empty one
-// returns, and every byte written before it reads back unchanged after.
-func TestAdviseHugeKeepsContents(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		size   int
-		offset int // advise from this byte on, to test an unaligned start
-	}{
-		{"empty", 0, 0},
-		{"small", 64, 0},
-		{"just under HugeMin", memhint.HugeMin - 1, 0},
-		{"exactly HugeMin", memhint.HugeMin, 0},
-		{"large", 16 << 20, 0},
-		{"large, unaligned start", 16<<20 + 4096, 4095},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			buf := make([]byte, tc.size)
-			for i := range buf {
-				buf[i] = byte(i*7 + 3)
-			}
-			want := bytes.Clone(buf)
-			s := buf[tc.offset:]
-			memhint.AdviseHuge(unsafe.Pointer(unsafe.SliceData(s)), uintptr(len(s)))
-			if !bytes.Equal(buf, want) {
-				t.Fatalf("AdviseHuge changed the table's contents")
-			}
-		})
-	}
-	memhint.AdviseHuge(nil, 0)
-}
-
-// TestHintsAllocateNothing: both are called on the hot path or right after
-// allocating a table, so neither may allocate.
+// TestHintsAllocateNothing: the prefetches are called on the hot path, so
+// neither may allocate.
 func TestHintsAllocateNothing(t *testing.T) {
 	small := make([]byte, 256)
-	large := make([]byte, 8<<20)
 	allocs := testing.AllocsPerRun(100, func() {
 		memhint.Prefetch(uintptr(unsafe.Pointer(&small[0])))
-		memhint.AdviseHuge(unsafe.Pointer(&small[0]), uintptr(len(small)))
-		memhint.AdviseHuge(unsafe.Pointer(&large[0]), uintptr(len(large)))
+		memhint.PrefetchSpan(uintptr(unsafe.Pointer(&small[0])), uintptr(len(small)))
 	})
 	if allocs != 0 {
 		t.Fatalf("hints allocate %.0f times per call, want 0", allocs)
