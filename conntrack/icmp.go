@@ -84,7 +84,7 @@ func (t *Table) LookupRelated(p *packet.Packet, now packet.Time) Match {
 		return Match{}
 	}
 	k, innerIsA := keyOfTuple(p.Inner)
-	m := t.lookupKey(&k, !innerIsA, now)
+	m := t.LookupHashed(&k, k.hash(hashSeed), !innerIsA, now)
 	m.Related = m.Found
 	return m
 }

@@ -139,12 +139,8 @@ func (t *Table) remove(i int) {
 // it to overlap the cache misses of many lookups. It does not allocate.
 func (t *Table) Prefetch(p *packet.Packet) {
 	k, _ := KeyOf(p)
-	t.PrefetchKey(&k)
+	t.PrefetchHashed(k.hash(hashSeed))
 }
-
-// PrefetchKey is Prefetch for a key made with KeyOf, so that a caller
-// consulting several tables about one packet builds its key once.
-func (t *Table) PrefetchKey(k *Key) { t.PrefetchHashed(k.hash(hashSeed)) }
 
 // PrefetchSlot is Prefetch for the entry a Match.Slot names (any value is
 // accepted; -1 or out of range does nothing).

@@ -209,21 +209,7 @@ func (t *Table) Config() Config {
 // not allocate.
 func (t *Table) Lookup(p *packet.Packet, now packet.Time) Match {
 	k, srcIsA := KeyOf(p)
-	return t.lookupKey(&k, srcIsA, now)
-}
-
-// LookupKey is Lookup for the key and direction KeyOf(p) returned, so that
-// a caller consulting several tables about one packet builds its key once.
-// It does not allocate.
-func (t *Table) LookupKey(k *Key, srcIsA bool, now packet.Time) Match {
-	return t.lookupKey(k, srcIsA, now)
-}
-
-// LookupHashed is LookupKey for a key whose Key.Hash is h, so that a
-// caller consulting several tables about one packet hashes its key once.
-// It does not allocate.
-func (t *Table) LookupHashed(k *Key, h uint64, srcIsA bool, now packet.Time) Match {
-	return t.lookupHashed(k, h, srcIsA, now)
+	return t.LookupHashed(&k, k.hash(hashSeed), srcIsA, now)
 }
 
 // Peek is LookupHashed without side effects: it reports a live entry as
@@ -248,12 +234,10 @@ func (t *Table) Peek(k *Key, h uint64, hint int32, srcIsA bool, now packet.Time)
 	return Match{Found: true, Dir: dirOf(e, srcIsA), Gen: e.gen, State: stateOf(e), slot: int32(i), moves: t.moves, liveAt: now + 1}
 }
 
-// lookupKey is Lookup for a key; srcIsA tells the packet's direction.
-func (t *Table) lookupKey(k *Key, srcIsA bool, now packet.Time) Match {
-	return t.lookupHashed(k, k.hash(hashSeed), srcIsA, now)
-}
-
-func (t *Table) lookupHashed(k *Key, h uint64, srcIsA bool, now packet.Time) Match {
+// LookupHashed is Lookup for the key and direction KeyOf(p) returned, whose
+// Key.Hash is h, so that a caller consulting several tables about one
+// packet builds and hashes its key once. It does not allocate.
+func (t *Table) LookupHashed(k *Key, h uint64, srcIsA bool, now packet.Time) Match {
 	i := t.find(k, h)
 	if i < 0 {
 		return Match{}
