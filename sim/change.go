@@ -205,7 +205,7 @@ func (e *Engine) apply(i int) error {
 	}
 	e.applied = append(e.applied, AppliedChange{
 		At: Timestamp(pc.at), Effective: Timestamp(pc.effective), Kind: c.Kind.String(),
-		Description: desc, Note: c.Note, Generation: e.gen,
+		Description: desc, Note: c.Note, Generation: e.Generation(),
 	})
 	return nil
 }

@@ -24,9 +24,9 @@ type Engine struct {
 
 	inv firewall.Inventory // private copy; changes edit it
 	rs  *firewall.RuleSet
-	gen uint16
-	// epoch counts compilations like gen, without wrapping: it dates the
-	// network ACL verdicts flows cache (fastWalk).
+	// epoch counts compilations: its low 16 bits are the rule generation
+	// (Generation), and all of it, which does not wrap in practice, dates
+	// the network ACL verdicts flows cache (fastWalk).
 	epoch uint32
 	net   network
 
@@ -243,12 +243,11 @@ func (e *Engine) timeoutsFor(i int) (conntrack.Timeouts, error) {
 // compile compiles e.inv and points every interface and subnet at its
 // compiled filters. The generation advances by one.
 func (e *Engine) compile() error {
-	rs, err := firewall.CompileGeneration(&e.inv, e.lim, e.gen+1)
+	rs, err := firewall.CompileGeneration(&e.inv, e.lim, uint16(e.epoch+1))
 	if err != nil {
 		return err
 	}
 	e.rs = rs
-	e.gen++
 	e.epoch++
 	for i := range e.net.ifaces {
 		f := &e.net.ifaces[i]
@@ -332,7 +331,7 @@ func (e *Engine) Now() Time { return e.now }
 
 // Generation returns the rule generation: 1 after New, one more after each
 // change.
-func (e *Engine) Generation() uint16 { return e.gen }
+func (e *Engine) Generation() uint16 { return uint16(e.epoch) }
 
 // Err returns the first error met applying a change while stepping packets
 // with Step (Run returns it itself).

@@ -207,7 +207,7 @@ func (e *Engine) walk(q *Packet, fi int32, back bool, pre *flowHint) (bool, uint
 		if pi.found {
 			pi.table.Update(pi.m, q, e.now)
 		} else {
-			pi.table.Insert(q, e.now, e.gen)
+			pi.table.Insert(q, e.now, e.Generation())
 		}
 	}
 	return true, cls
@@ -349,13 +349,13 @@ func (e *Engine) sgDecide(f *iface, dir firewall.Direction, q *Packet, fi int32,
 	}
 	if e.opt.NoStateOnLaterDrop && dir == firewall.Egress {
 		if tbl.Full(e.now) {
-			tbl.Insert(q, e.now, e.gen) // fails and counts the drop
+			tbl.Insert(q, e.now, e.Generation()) // fails and counts the drop
 			st.Action, st.Reason = firewall.Deny, firewall.ReasonAllowanceExceeded
 			e.push(st)
 			return false, 0
 		}
 		e.defer1(tbl, conntrack.Match{}, false)
-	} else if m, ok := tbl.InsertHashed(&e.ck, e.ckHash, e.ckSrcIsA, q, e.now, e.gen); !ok {
+	} else if m, ok := tbl.InsertHashed(&e.ck, e.ckHash, e.ckSrcIsA, q, e.now, e.Generation()); !ok {
 		st.Action, st.Reason = firewall.Deny, firewall.ReasonAllowanceExceeded
 		e.push(st)
 		return false, 0
